@@ -1,0 +1,65 @@
+/**
+ * The queue engine's surface: everything the HTTP API, the local runtime and (later) the
+ * dispatcher may ask of a queue. Implemented on DynamoDB by `DynamoEngine` (dynamo-engine.ts).
+ * Inputs here are already shape-checked by the API's schemas; the engine still enforces every
+ * rule that needs the store (existence, bounds, receipts, sizes).
+ */
+import type {
+  BatchEntry,
+  BrowseState,
+  DeliveredMessage,
+  MessageView,
+  Page,
+  PublishInput,
+  PublishResult,
+  Queue,
+  QueueConfig,
+  QueueCounts,
+  ReceiveOptions,
+} from './types';
+
+/** Epoch milliseconds. Injected so tests control time. */
+export type Clock = () => number;
+
+export interface PublishOptions {
+  /** On a full bounded queue, wait this long for room before QueueFull. */
+  waitSeconds?: number;
+  signal?: AbortSignal;
+}
+
+export interface Engine {
+  /** Creates the queue with defaults for missing fields, or applies the given fields to it. */
+  putQueue(name: string, fields: Partial<QueueConfig>): Promise<{ queue: Queue; created: boolean }>;
+  getQueue(name: string): Promise<Queue & { counts: QueueCounts }>;
+  listQueues(options: { limit: number; cursor?: string }): Promise<Page<Queue>>;
+  deleteQueue(name: string): Promise<void>;
+  purgeQueue(name: string): Promise<void>;
+
+  publish(queue: string, input: PublishInput, options?: PublishOptions): Promise<PublishResult>;
+  /** Entries take consecutive places in publish order, in input order; faults are per entry. */
+  publishBatch(
+    queue: string,
+    inputs: PublishInput[],
+    options?: PublishOptions,
+  ): Promise<BatchEntry<PublishResult>[]>;
+
+  receive(queue: string, options: ReceiveOptions): Promise<DeliveredMessage[]>;
+  ack(queue: string, receipt: string): Promise<void>;
+  ackBatch(queue: string, receipts: string[]): Promise<BatchEntry<void>[]>;
+  release(queue: string, receipt: string, delaySeconds: number): Promise<void>;
+  extend(
+    queue: string,
+    receipt: string,
+    visibilityTimeoutSeconds: number,
+  ): Promise<{ leaseExpiresAt: number }>;
+
+  browse(
+    queue: string,
+    options: { state: BrowseState; limit: number; cursor?: string },
+  ): Promise<Page<MessageView>>;
+  getMessage(queue: string, id: string): Promise<MessageView>;
+  deleteMessage(queue: string, id: string): Promise<void>;
+
+  /** Resolves when the store answers; throws ServiceUnavailableError otherwise. */
+  health(): Promise<void>;
+}

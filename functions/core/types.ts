@@ -1,0 +1,108 @@
+/**
+ * The engine's vocabulary, named after the HTTP contract (shared/API.md).
+ * Times are epoch milliseconds inside the engine; the API layer formats them as ISO strings.
+ */
+
+export type QueueOrder = 'fifo' | 'lifo';
+
+/** A message is in exactly one of these states while it exists. */
+export type MessageState = 'ready' | 'delayed' | 'inFlight';
+
+export type BrowseState = MessageState | 'all';
+
+export type AckMode = 'manual' | 'auto';
+
+export interface QueueConfig {
+  order: QueueOrder;
+  visibilityTimeoutSeconds: number;
+  maxReceiveCount: number | null;
+  deadLetterQueue: string | null;
+  delaySeconds: number;
+  retentionSeconds: number;
+  maxMessages: number;
+  deduplicationWindowSeconds: number;
+}
+
+export interface Queue extends QueueConfig {
+  name: string;
+  createdAt: number;
+}
+
+export interface QueueCounts {
+  ready: number;
+  delayed: number;
+  inFlight: number;
+  total: number;
+  approximate?: boolean;
+}
+
+export interface DeadLetterInfo {
+  sourceQueue: string;
+  receiveCount: number;
+  reason: 'maxReceiveCount';
+}
+
+/** What a producer hands the engine; validated and bounded by the API layer. */
+export interface PublishInput {
+  /** Any JSON value except null. */
+  body: unknown;
+  delaySeconds?: number;
+  /** Epoch ms; a past time means now. */
+  deliverAt?: number;
+  priority?: number;
+  groupId?: string;
+  deduplicationId?: string;
+  attributes?: Record<string, string>;
+}
+
+export interface PublishResult {
+  id: string;
+  deliverAt: number;
+  duplicate: boolean;
+}
+
+/** A message as browse and get-by-id show it. */
+export interface MessageView {
+  id: string;
+  body: unknown;
+  receiveCount: number;
+  publishedAt: number;
+  deliverAt: number;
+  priority: number;
+  groupId: string | null;
+  deadLetter: DeadLetterInfo | null;
+  attributes: Record<string, string>;
+  state: MessageState;
+  leaseExpiresAt: number | null;
+}
+
+/** A message as a receive delivers it; `receipt` only with manual ack. */
+export interface DeliveredMessage {
+  id: string;
+  body: unknown;
+  receipt?: string;
+  receiveCount: number;
+  publishedAt: number;
+  deliverAt: number;
+  priority: number;
+  groupId: string | null;
+  deadLetter: DeadLetterInfo | null;
+  attributes: Record<string, string>;
+}
+
+export interface ReceiveOptions {
+  maxMessages?: number;
+  waitSeconds?: number;
+  visibilityTimeoutSeconds?: number;
+  ack?: AckMode;
+  /** Aborts a long poll early (client went away, server shutting down). */
+  signal?: AbortSignal;
+}
+
+export interface Page<T> {
+  items: T[];
+  cursor: string | null;
+}
+
+/** One entry of a batch answer: the result, or that entry's own error. */
+export type BatchEntry<T> = { ok: true; value: T } | { ok: false; error: Error };
