@@ -1,0 +1,90 @@
+/**
+ * A whole Postbox deployment as one construct, for `cdk deploy` of the bundled app or for
+ * composing into your own CDK app. Today: the table and the HTTP API. Consumers, the scheduler
+ * and alarms join here as they are built.
+ */
+
+import { RemovalPolicy } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { checkApiProps, PostboxApi, type PostboxApiProps } from './api';
+import { checkTableProps, PostboxTable, type PostboxTableProps } from './table';
+
+/** Options for {@link Postbox}. */
+export interface PostboxProps {
+  /**
+   * What happens to the table and the log groups when they leave the stack. `DESTROY` suits
+   * throw-away development stacks only: it deletes every message with the table.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Options for the table (encryption key, name, deletion protection).
+   * @default - the {@link PostboxTable} defaults: AWS-owned encryption key, generated name
+   */
+  readonly tableProps?: Omit<PostboxTableProps, 'removalPolicy'>;
+
+  /**
+   * Options for the api function and the HTTP API (memory, timeout, logs, throttling).
+   * @default - the {@link PostboxApi} defaults: 512 MB, 30 s, one month of logs, 1000 req/s
+   */
+  readonly apiProps?: Omit<PostboxApiProps, 'table' | 'removalPolicy'>;
+}
+
+/**
+ * A serverless message queue in your account: a DynamoDB table and an IAM-authorized HTTP API
+ * in front of the queue engine.
+ *
+ * @example
+ * const postbox = new Postbox(this, 'Postbox', {
+ *   apiProps: { throttlingRateLimit: 200 },
+ * });
+ * postbox.grantQueueAccess(orderWorkerRole, 'orders');
+ * new CfnOutput(this, 'ApiUrl', { value: postbox.apiUrl });
+ */
+export class Postbox extends Construct {
+  /** The DynamoDB table holding every queue, message and lease. */
+  public readonly table: dynamodb.Table;
+  /** The base URL of the HTTP API, ending in `/` (paths start with `v1/`). */
+  public readonly apiUrl: string;
+  /** The function behind every route of the HTTP API. */
+  public readonly apiFunction: nodejs.NodejsFunction;
+  /** The HTTP API. */
+  public readonly httpApi: apigwv2.HttpApi;
+  /** The table construct, with `grantEngineAccess` for functions that run the engine. */
+  public readonly store: PostboxTable;
+  /** The API construct, with its stage and access log group. */
+  public readonly api: PostboxApi;
+
+  constructor(scope: Construct, id: string, props: PostboxProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const tableProps: PostboxTableProps = { ...props.tableProps, removalPolicy };
+    const apiOptions = { ...props.apiProps, removalPolicy };
+
+    // Every conflict in one error, before anything is created (a set: both parts check removalPolicy).
+    const problems = new Set([...checkTableProps(tableProps), ...checkApiProps(apiOptions)]);
+    if (problems.size > 0) throw new Error(`Invalid Postbox props:\n- ${[...problems].join('\n- ')}`);
+
+    this.store = new PostboxTable(this, 'Table', tableProps);
+    this.api = new PostboxApi(this, 'Api', { ...apiOptions, table: this.store });
+    this.table = this.store.table;
+    this.apiUrl = this.api.apiUrl;
+    this.apiFunction = this.api.apiFunction;
+    this.httpApi = this.api.httpApi;
+  }
+
+  /** Lets `grantee` call every route of the API. */
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.api.grantInvoke(grantee);
+  }
+
+  /** Lets `grantee` call the routes of one queue (`/v1/queues/{queue}` and below) only. */
+  public grantQueueAccess(grantee: iam.IGrantable, queue: string): iam.Grant {
+    return this.api.grantQueueAccess(grantee, queue);
+  }
+}
