@@ -62,4 +62,11 @@ export interface Engine {
 
   /** Resolves when the store answers; throws ServiceUnavailableError otherwise. */
   health(): Promise<void>;
+
+  /**
+   * The timed work (the local runtime's timers, the deployed dispatcher's sweep): makes due
+   * delayed messages and expired leases ready in every queue, and drops messages past retention.
+   * Receives never depend on it to see due messages; it keeps delivery order strict and counts tidy.
+   */
+  runDueWork(): Promise<void>;
 }

@@ -19,7 +19,12 @@ export const TABLE = {
   /** Epoch seconds; DynamoDB TTL deletes the item some time after (clean-up only, never a timer). */
   ttlAttribute: 'ttl',
   /** Sparse index of live messages: ready ones in delivery order, then timers by due time. */
-  availabilityIndex: { name: 'avail', partitionKey: 'apk', sortKey: 'ask' },
+  availabilityIndex: {
+    name: 'avail',
+    partitionKey: 'apk',
+    sortKey: 'ask',
+    projected: ['state', 'retainUntil'],
+  },
 } as const;
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
@@ -44,9 +49,10 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
           { AttributeName: avail.partitionKey, KeyType: 'HASH' },
           { AttributeName: avail.sortKey, KeyType: 'RANGE' },
         ],
-        // Keys only: a receive only needs the candidate's key and position; the claim itself
-        // returns the whole item from the base table.
-        Projection: { ProjectionType: 'KEYS_ONLY' },
+        // Keys plus what counting needs: a receive only needs the candidate's key and position
+        // (the claim returns the whole item from the base table), and exact counts filter on
+        // state and retention without reading message bodies.
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...TABLE.availabilityIndex.projected] },
       },
     ],
     StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },

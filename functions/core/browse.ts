@@ -1,0 +1,267 @@
+/**
+ * Looking without receiving: browse by state, get or cancel one message, and exact counts.
+ * All of it reads the availability index by ranges of its sort key (ready: R…, then timers due
+ * by now; delayed and in flight: timers not yet due, told apart by the projected `state`), then
+ * fetches the listed messages with one consistent BatchGetItem.
+ */
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
+  GetItemCommand,
+  type GetItemCommandOutput,
+  QueryCommand,
+  type QueryCommandOutput,
+} from '@aws-sdk/client-dynamodb';
+import { decodeCursor, encodeCursor, invalidCursor } from './cursor';
+import type { Clock } from './engine';
+import { MessageNotFoundError } from './errors';
+import { dueTimersUpTo, messageKey, messagePartition, READY_FROM, READY_TO, TIMERS_TO } from './keys';
+import { asMessageItem, isExpired, type MessageItem, toView } from './message-item';
+import type { QueueMeta, QueueMetaCache } from './queue-meta';
+import { removeMessage } from './remove';
+import { fromAttributes, type Store, sleep, toAttributes } from './store';
+import { TABLE } from './table';
+import type { BrowseState, MessageState, MessageView, Page, QueueCounts } from './types';
+
+interface Segment {
+  from: string;
+  to: string;
+  /** Only items in this state (the timer range holds delayed and in-flight messages). */
+  state?: MessageState;
+}
+
+function segmentsFor(state: BrowseState, now: number): Segment[] {
+  const due = dueTimersUpTo(now);
+  const ready: Segment[] = [
+    { from: READY_FROM, to: READY_TO },
+    { from: 'T', to: due },
+  ];
+  const delayed: Segment[] = [{ from: due, to: TIMERS_TO, state: 'delayed' }];
+  const inFlight: Segment[] = [{ from: due, to: TIMERS_TO, state: 'inFlight' }];
+  return { ready, delayed, inFlight, all: [...ready, ...delayed, ...inFlight] }[state];
+}
+
+export class Browser {
+  constructor(
+    private readonly store: Store,
+    private readonly metas: QueueMetaCache,
+    private readonly clock: Clock,
+  ) {}
+
+  async browse(
+    queue: string,
+    options: { state: BrowseState; limit: number; cursor?: string },
+  ): Promise<Page<MessageView>> {
+    const meta = await this.metas.get(queue);
+    const partition = messagePartition(queue, meta.inc);
+    const now = this.clock();
+    const segments = segmentsFor(options.state, now);
+    let { segment, startKey } = options.cursor
+      ? parseBrowseCursor(options.cursor, options.state, partition, segments.length)
+      : { segment: 0, startKey: undefined as Record<string, AttributeValue> | undefined };
+    const keys: { pk: string; sk: string }[] = [];
+    while (segment < segments.length && keys.length < options.limit) {
+      const page = await this.queryIndex(
+        partition,
+        segments[segment] as Segment,
+        now,
+        options.limit - keys.length,
+        startKey,
+      );
+      keys.push(...page.keys);
+      startKey = page.lastKey;
+      if (!startKey) segment++;
+    }
+    const messages = await this.fetch(keys);
+    const more = segment < segments.length;
+    const last = keys.at(-1);
+    const cursor =
+      more && (startKey || last)
+        ? encodeCursor('messages', {
+            state: options.state,
+            segment,
+            key: startKey ? fromAttributes(startKey) : null,
+          })
+        : null;
+    return { items: messages.map((item) => toView(item, now)), cursor };
+  }
+
+  private async queryIndex(
+    partition: string,
+    segment: Segment,
+    now: number,
+    limit: number,
+    startKey?: Record<string, AttributeValue>,
+  ) {
+    const { availabilityIndex: index } = TABLE;
+    const filter = segment.state ? '#state = :state' : '#retainUntil > :now';
+    const output = await this.store.send<QueryCommandOutput>(
+      new QueryCommand({
+        TableName: this.store.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: '#apk = :apk AND #ask BETWEEN :from AND :to',
+        FilterExpression: filter,
+        ExpressionAttributeNames: {
+          '#apk': index.partitionKey,
+          '#ask': index.sortKey,
+          ...(segment.state ? { '#state': 'state' } : { '#retainUntil': 'retainUntil' }),
+        },
+        ExpressionAttributeValues: toAttributes({
+          ':apk': partition,
+          ':from': segment.from,
+          ':to': segment.to,
+          ...(segment.state ? { ':state': segment.state } : { ':now': now }),
+        }),
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    const keys = (output.Items ?? []).map((raw) => {
+      const { pk, sk } = fromAttributes(raw) as { pk: string; sk: string };
+      return { pk, sk };
+    });
+    return { keys, lastKey: output.LastEvaluatedKey };
+  }
+
+  /** The full items, in the order of `keys`; messages gone since the index listed them are left out. */
+  private async fetch(keys: { pk: string; sk: string }[]): Promise<MessageItem[]> {
+    if (keys.length === 0) return [];
+    const found = new Map<string, MessageItem>();
+    let pending: Record<string, AttributeValue>[] = keys.map((key) => toAttributes(key));
+    for (let round = 0; pending.length > 0 && round < 10; round++) {
+      if (round > 0) await sleep(25 * 2 ** round);
+      const output = await this.store.send<BatchGetItemCommandOutput>(
+        new BatchGetItemCommand({
+          RequestItems: { [this.store.tableName]: { Keys: pending, ConsistentRead: true } },
+        }),
+      );
+      for (const raw of output.Responses?.[this.store.tableName] ?? []) {
+        const item = asMessageItem(fromAttributes(raw) ?? {});
+        found.set(item.sk, item);
+      }
+      pending = output.UnprocessedKeys?.[this.store.tableName]?.Keys ?? [];
+    }
+    return keys.flatMap((key) => found.get(key.sk) ?? []);
+  }
+
+  async get(queue: string, id: string): Promise<MessageView> {
+    const meta = await this.metas.get(queue);
+    const now = this.clock();
+    const item = await this.readMessage(meta, id);
+    if (!item || isExpired(item, now)) throw new MessageNotFoundError(queue, id);
+    return toView(item, now);
+  }
+
+  private async readMessage(meta: QueueMeta, id: string): Promise<MessageItem | undefined> {
+    const { Item } = await this.store.send<GetItemCommandOutput>(
+      new GetItemCommand({
+        TableName: this.store.tableName,
+        Key: toAttributes(messageKey(meta.name, meta.inc, id)),
+        ConsistentRead: true,
+      }),
+    );
+    const item = fromAttributes(Item);
+    return item && asMessageItem(item);
+  }
+
+  /** Cancel: the message is gone in any state; an in-flight one's receipt stops holding. */
+  async delete(queue: string, id: string): Promise<void> {
+    const meta = await this.metas.get(queue);
+    const now = this.clock();
+    const removal = await removeMessage(this.store, messageKey(queue, meta.inc, id), {
+      expression:
+        'attribute_exists(#pk) AND (#retainUntil > :now OR (#state = :inFlight AND #leaseExpiresAt > :now))',
+      names: {
+        '#pk': 'pk',
+        '#retainUntil': 'retainUntil',
+        '#state': 'state',
+        '#leaseExpiresAt': 'leaseExpiresAt',
+      },
+      values: { ':now': now, ':inFlight': 'inFlight' },
+    });
+    if (!removal.removed) throw new MessageNotFoundError(queue, id);
+  }
+
+  /** Exact counts at `now`: a due delayed message or an expired lease counts as ready. */
+  async counts(meta: QueueMeta): Promise<QueueCounts> {
+    const partition = messagePartition(meta.name, meta.inc);
+    const now = this.clock();
+    const due = dueTimersUpTo(now);
+    const [ready, waiting] = await Promise.all([
+      this.countRange(partition, { from: READY_FROM, to: due }, now),
+      this.countRange(partition, { from: due, to: TIMERS_TO }, now),
+    ]);
+    const delayed = waiting.get('delayed') ?? 0;
+    const inFlight = waiting.get('inFlight') ?? 0;
+    const readyCount = ready.get('ready') ?? 0;
+    return { ready: readyCount, delayed, inFlight, total: readyCount + delayed + inFlight };
+  }
+
+  /**
+   * Counts a range by state. In the range that is due, everything not past retention is ready;
+   * beyond it, the projected state tells delayed from in flight.
+   */
+  private async countRange(partition: string, range: { from: string; to: string }, now: number) {
+    const { availabilityIndex: index } = TABLE;
+    const dueRange = range.from === READY_FROM;
+    const counts = new Map<MessageState, number>();
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const output: QueryCommandOutput = await this.store.send(
+        new QueryCommand({
+          TableName: this.store.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: '#apk = :apk AND #ask BETWEEN :from AND :to',
+          ExpressionAttributeNames: {
+            '#apk': index.partitionKey,
+            '#ask': index.sortKey,
+            '#state': 'state',
+            '#retainUntil': 'retainUntil',
+          },
+          ExpressionAttributeValues: toAttributes({
+            ':apk': partition,
+            ':from': range.from,
+            ':to': range.to,
+            ...(dueRange ? { ':now': now } : {}),
+          }),
+          ...(dueRange ? { FilterExpression: '#retainUntil > :now' } : {}),
+          ProjectionExpression: '#state, #retainUntil',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const raw of output.Items ?? []) {
+        const state: MessageState = dueRange
+          ? 'ready'
+          : ((fromAttributes(raw)?.state as MessageState) ?? 'delayed');
+        counts.set(state, (counts.get(state) ?? 0) + 1);
+      }
+      startKey = output.LastEvaluatedKey;
+    } while (startKey);
+    return counts;
+  }
+}
+
+function parseBrowseCursor(cursor: string, state: BrowseState, partition: string, segments: number) {
+  const data = decodeCursor(cursor, 'messages');
+  const { segment, key } = data;
+  if (
+    data.state !== state ||
+    typeof segment !== 'number' ||
+    !Number.isInteger(segment) ||
+    segment < 0 ||
+    segment >= segments
+  ) {
+    throw invalidCursor();
+  }
+  if (key === null) return { segment, startKey: undefined };
+  const valid =
+    typeof key === 'object' &&
+    key !== null &&
+    Object.keys(key).sort().join(',') === 'apk,ask,pk,sk' &&
+    Object.values(key).every((value) => typeof value === 'string') &&
+    (key as Record<string, string>).apk === partition &&
+    (key as Record<string, string>).pk === partition;
+  if (!valid) throw invalidCursor();
+  return { segment, startKey: toAttributes(key as Record<string, string>) };
+}

@@ -1,0 +1,152 @@
+/**
+ * The engine on DynamoDB: wires the transition families (queues, publish, receive, lease,
+ * browse, due work) to one store, one clock and one set of in-process signals.
+ */
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Browser } from './browse';
+import { DueWork } from './due-work';
+import type { Clock, Engine, PublishOptions } from './engine';
+import { ServiceUnavailableError } from './errors';
+import { Leases } from './lease';
+import { Publisher } from './publish';
+import { QueueMetaCache } from './queue-meta';
+import { Queues } from './queues';
+import { Receiver } from './receive';
+import { Signals } from './signals';
+import { Store } from './store';
+import type {
+  BatchEntry,
+  BrowseState,
+  DeliveredMessage,
+  MessageView,
+  Page,
+  PublishInput,
+  PublishResult,
+  Queue,
+  QueueConfig,
+  QueueCounts,
+  ReceiveOptions,
+} from './types';
+
+export interface DynamoEngineOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** Epoch milliseconds. @default Date.now */
+  clock?: Clock;
+  /**
+   * How long a queue's configuration read by this process is reused. Changes made through this
+   * process apply at once; changes made elsewhere within this time. @default 1000
+   */
+  configCacheMs?: number;
+}
+
+export class DynamoEngine implements Engine {
+  readonly store: Store;
+  private readonly metas: QueueMetaCache;
+  private readonly queues: Queues;
+  private readonly publisher: Publisher;
+  private readonly receiver: Receiver;
+  private readonly leases: Leases;
+  private readonly browser: Browser;
+  private readonly dueWork: DueWork;
+
+  constructor(options: DynamoEngineOptions) {
+    const clock = options.clock ?? Date.now;
+    const signals = new Signals();
+    this.store = new Store(options.client, options.tableName);
+    this.metas = new QueueMetaCache(this.store, options.configCacheMs ?? 1_000);
+    this.queues = new Queues(this.store, this.metas, clock);
+    this.publisher = new Publisher(this.store, this.metas, clock, signals);
+    this.receiver = new Receiver(this.store, this.metas, clock, signals);
+    this.leases = new Leases(this.store, this.metas, clock, signals);
+    this.browser = new Browser(this.store, this.metas, clock);
+    this.dueWork = new DueWork(this.store, this.metas, clock, signals);
+  }
+
+  putQueue(name: string, fields: Partial<QueueConfig>) {
+    return this.queues.put(name, fields);
+  }
+
+  async getQueue(name: string): Promise<Queue & { counts: QueueCounts }> {
+    const meta = await this.metas.read(name);
+    const { inc: _inc, seq: _seq, ...queue } = meta;
+    const counts = await this.browser.counts(meta);
+    const { pk: _pk, sk: _sk, ...rest } = queue as typeof queue & { pk?: string; sk?: string };
+    return { ...rest, counts };
+  }
+
+  async listQueues(options: { limit: number; cursor?: string }): Promise<Page<Queue>> {
+    return this.queues.list(options.limit, options.cursor);
+  }
+
+  deleteQueue(name: string) {
+    return this.queues.delete(name);
+  }
+
+  purgeQueue(name: string) {
+    return this.queues.purge(name);
+  }
+
+  async publish(queue: string, input: PublishInput, options?: PublishOptions): Promise<PublishResult> {
+    const [result] = await this.publisher.publish(queue, [input], options);
+    if (!result?.ok) throw result?.error ?? new Error('publish returned no result');
+    return result.value;
+  }
+
+  publishBatch(
+    queue: string,
+    inputs: PublishInput[],
+    options?: PublishOptions,
+  ): Promise<BatchEntry<PublishResult>[]> {
+    return this.publisher.publish(queue, inputs, options);
+  }
+
+  receive(queue: string, options: ReceiveOptions): Promise<DeliveredMessage[]> {
+    return this.receiver.receive(queue, options);
+  }
+
+  ack(queue: string, receipt: string) {
+    return this.leases.ack(queue, receipt);
+  }
+
+  ackBatch(queue: string, receipts: string[]) {
+    return this.leases.ackBatch(queue, receipts);
+  }
+
+  release(queue: string, receipt: string, delaySeconds: number) {
+    return this.leases.release(queue, receipt, delaySeconds);
+  }
+
+  extend(queue: string, receipt: string, visibilityTimeoutSeconds: number) {
+    return this.leases.extend(queue, receipt, visibilityTimeoutSeconds);
+  }
+
+  browse(
+    queue: string,
+    options: { state: BrowseState; limit: number; cursor?: string },
+  ): Promise<Page<MessageView>> {
+    return this.browser.browse(queue, options);
+  }
+
+  getMessage(queue: string, id: string) {
+    return this.browser.get(queue, id);
+  }
+
+  deleteMessage(queue: string, id: string) {
+    return this.browser.delete(queue, id);
+  }
+
+  async health(): Promise<void> {
+    try {
+      await this.store.send(new DescribeTableCommand({ TableName: this.store.tableName }));
+    } catch (error) {
+      throw error instanceof ServiceUnavailableError
+        ? error
+        : new ServiceUnavailableError('The store does not answer.', { cause: error });
+    }
+  }
+
+  runDueWork() {
+    return this.dueWork.run();
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Every key Postbox writes, built here and nowhere else (see docs/data-model.md).
+ *
+ *   pk = Q#<queue>            sk = #META              queue configuration, publish sequence, incarnation
+ *   pk = QUEUES               sk = <queue>            registry copy of the configuration (listing)
+ *   pk = Q#<queue>#<inc>      sk = #SIZE              message counter of a bounded queue
+ *   pk = Q#<queue>#<inc>      sk = M#<id>             a message
+ *
+ * `inc` (the queue's incarnation) changes on purge and on re-creation, so a purge is one atomic
+ * switch and nothing published to an earlier incarnation can ever resurface.
+ *
+ * Availability index (apk = message pk, ask):
+ *   R<9-priority><order>                 ready, in delivery order
+ *   T<due ms, 15 digits><9-priority><order>  delayed (due = deliverAt) or in flight (due = lease end)
+ * so one ascending query over [R, T<now>~] reads ready messages best first, then timers that are
+ * due, and never reads a delayed or leased message that is not due yet.
+ */
+import type { QueueOrder } from './types';
+
+export const REGISTRY_PK = 'QUEUES';
+export const META_SK = '#META';
+export const SIZE_SK = '#SIZE';
+
+// 15 digits keep every position below 2^53, so the arithmetic of lifo positions stays exact.
+const SEQ_DIGITS = 15;
+const TIME_DIGITS = 15;
+const MAX_SEQ = 10 ** SEQ_DIGITS - 1;
+
+export const queueMetaKey = (queue: string) => ({ pk: `Q#${queue}`, sk: META_SK });
+export const registryKey = (queue: string) => ({ pk: REGISTRY_PK, sk: queue });
+export const messagePartition = (queue: string, inc: string) => `Q#${queue}#${inc}`;
+export const sizeKey = (queue: string, inc: string) => ({ pk: messagePartition(queue, inc), sk: SIZE_SK });
+export const messageKey = (queue: string, inc: string, id: string) => ({
+  pk: messagePartition(queue, inc),
+  sk: `M#${id}`,
+});
+export const MESSAGE_SK_PREFIX = 'M#';
+
+const pad = (value: number, digits: number) =>
+  Math.max(0, Math.floor(value)).toString().padStart(digits, '0');
+
+/** An order key: one priority digit, then the position. */
+export const ORDER_KEY_PATTERN = new RegExp(`^[0-9]{${1 + SEQ_DIGITS}}$`);
+
+/** Position among ready messages of the same queue: priority first, then publish order. */
+export function orderKey(order: QueueOrder, priority: number, seq: number): string {
+  const position = order === 'fifo' ? seq : MAX_SEQ - seq;
+  return `${9 - priority}${pad(position, SEQ_DIGITS)}`;
+}
+
+export const readyKey = (orderKeyValue: string) => `R${orderKeyValue}`;
+export const timerKey = (dueAt: number, orderKeyValue: string) =>
+  `T${pad(dueAt, TIME_DIGITS)}${orderKeyValue}`;
+
+/** Upper bound (inclusive) of the timers due at `now`. */
+export const dueTimersUpTo = (now: number) => `T${pad(now, TIME_DIGITS)}~`;
+export const READY_FROM = 'R';
+export const READY_TO = 'R~';
+export const TIMERS_TO = 'T~';
+
+/** The order key inside an availability sort key, for merging ready and due candidates. */
+export function orderKeyOf(ask: string): string {
+  return ask.startsWith('T') ? ask.slice(1 + TIME_DIGITS) : ask.slice(1);
+}

@@ -1,0 +1,176 @@
+/**
+ * What a receipt can do while it holds its message. Every one is a single conditional write on
+ * the message whose condition is "the lease token is still the receipt's": a consumer whose lease
+ * was taken over (the message was received again) fails with ReceiptExpired and touches nothing.
+ *
+ *   ack       see remove.ts                 IF lease = :token
+ *   release   UpdateItem SET ready/delayed, REMOVE lease        IF lease = :token AND ok = :ok
+ *   extend    UpdateItem SET leaseExpiresAt, ask = T<end><ok>  IF lease = :token AND ok = :ok
+ *
+ * A lease that merely expired keeps its token until the next receive, so a late ack still works.
+ */
+import { TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { Clock } from './engine';
+import { ReceiptExpiredError } from './errors';
+import { messageKey, readyKey, timerKey } from './keys';
+import { ttlFor } from './message-item';
+import type { QueueMetaCache } from './queue-meta';
+import { parseReceipt, type Receipt } from './receipts';
+import { removeMessage } from './remove';
+import type { Signals } from './signals';
+import { cancellationOf, isConditionFailure, type Store, toAttributes } from './store';
+import type { BatchEntry } from './types';
+
+const HOLDS = { expression: '#lease = :token', names: { '#lease': 'lease' } };
+
+export class Leases {
+  constructor(
+    private readonly store: Store,
+    private readonly metas: QueueMetaCache,
+    private readonly clock: Clock,
+    private readonly signals: Signals,
+  ) {}
+
+  /** Checks the queue exists (404 before 409) and the receipt belongs to it (400). */
+  private async receipt(queue: string, text: string): Promise<Receipt> {
+    const receipt = parseReceipt(queue, text);
+    await this.metas.get(queue);
+    return receipt;
+  }
+
+  async ack(queue: string, text: string): Promise<void> {
+    const receipt = await this.receipt(queue, text);
+    await this.ackParsed(receipt);
+  }
+
+  private async ackParsed(receipt: Receipt): Promise<void> {
+    const removal = await removeMessage(this.store, messageKey(receipt.queue, receipt.inc, receipt.id), {
+      ...HOLDS,
+      values: { ':token': receipt.token },
+    });
+    if (!removal.removed) throw new ReceiptExpiredError();
+    if (removal.old.counted) this.signals.notify(`room:${receipt.queue}`);
+  }
+
+  /**
+   * Acks many receipts. The common case (all still held, unbounded queue) is one transaction;
+   * if anything in it fails, each receipt is acked on its own so every entry gets its own answer.
+   */
+  async ackBatch(queue: string, texts: string[]): Promise<BatchEntry<void>[]> {
+    await this.metas.get(queue);
+    const parsed = texts.map((text): BatchEntry<Receipt> => {
+      try {
+        return { ok: true, value: parseReceipt(queue, text) };
+      } catch (error) {
+        return { ok: false, error: error as Error };
+      }
+    });
+    const valid = parsed.flatMap((entry) => (entry.ok ? [entry.value] : []));
+    const distinct = new Set(valid.map((receipt) => receipt.id)).size === valid.length;
+    if (valid.length === texts.length && distinct && (await this.ackAllAtOnce(valid))) {
+      return texts.map(() => ({ ok: true, value: undefined }));
+    }
+    return Promise.all(
+      parsed.map(async (entry): Promise<BatchEntry<void>> => {
+        if (!entry.ok) return entry;
+        try {
+          await this.ackParsed(entry.value);
+          return { ok: true, value: undefined };
+        } catch (error) {
+          return { ok: false, error: error as Error };
+        }
+      }),
+    );
+  }
+
+  private async ackAllAtOnce(receipts: Receipt[]): Promise<boolean> {
+    try {
+      await this.store.send(
+        new TransactWriteItemsCommand({
+          TransactItems: receipts.map((receipt) => ({
+            Delete: {
+              TableName: this.store.tableName,
+              Key: toAttributes(messageKey(receipt.queue, receipt.inc, receipt.id)),
+              // Counted messages must also move the counter: they take the one-by-one path.
+              ConditionExpression: '#lease = :token AND attribute_not_exists(#counted)',
+              ExpressionAttributeNames: { '#lease': 'lease', '#counted': 'counted' },
+              ExpressionAttributeValues: toAttributes({ ':token': receipt.token }),
+            },
+          })),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (cancellationOf(error)) return false;
+      throw error;
+    }
+  }
+
+  async release(queue: string, text: string, delaySeconds: number): Promise<void> {
+    const receipt = await this.receipt(queue, text);
+    const now = this.clock();
+    const dueAt = now + delaySeconds * 1000;
+    const delayed = delaySeconds > 0;
+    await this.updateHeld(receipt, {
+      update: delayed
+        ? 'SET #state = :delayed, #ask = :ask, #deliverAt = :due REMOVE #lease, #leaseExpiresAt'
+        : 'SET #state = :ready, #ask = :ask REMOVE #lease, #leaseExpiresAt',
+      names: {
+        '#state': 'state',
+        '#ask': 'ask',
+        '#leaseExpiresAt': 'leaseExpiresAt',
+        ...(delayed ? { '#deliverAt': 'deliverAt' } : {}),
+      },
+      values: delayed
+        ? { ':delayed': 'delayed', ':ask': timerKey(dueAt, receipt.orderKey), ':due': dueAt }
+        : { ':ready': 'ready', ':ask': readyKey(receipt.orderKey) },
+    });
+    if (!delayed) this.signals.notify(`available:${queue}`);
+  }
+
+  async extend(
+    queue: string,
+    text: string,
+    visibilityTimeoutSeconds: number,
+  ): Promise<{ leaseExpiresAt: number }> {
+    const receipt = await this.receipt(queue, text);
+    const leaseExpiresAt = this.clock() + visibilityTimeoutSeconds * 1000;
+    await this.updateHeld(receipt, {
+      update: 'SET #state = :inFlight, #leaseExpiresAt = :end, #ask = :ask, #ttl = :ttl',
+      names: { '#state': 'state', '#leaseExpiresAt': 'leaseExpiresAt', '#ask': 'ask', '#ttl': 'ttl' },
+      values: {
+        ':inFlight': 'inFlight',
+        ':end': leaseExpiresAt,
+        ':ask': timerKey(leaseExpiresAt, receipt.orderKey),
+        ':ttl': ttlFor(leaseExpiresAt),
+      },
+    });
+    if (visibilityTimeoutSeconds === 0) this.signals.notify(`available:${queue}`);
+    return { leaseExpiresAt };
+  }
+
+  private async updateHeld(
+    receipt: Receipt,
+    change: { update: string; names: Record<string, string>; values: Record<string, unknown> },
+  ): Promise<void> {
+    try {
+      await this.store.send(
+        new UpdateItemCommand({
+          TableName: this.store.tableName,
+          Key: toAttributes(messageKey(receipt.queue, receipt.inc, receipt.id)),
+          UpdateExpression: change.update,
+          ConditionExpression: '#lease = :token AND #ok = :ok',
+          ExpressionAttributeNames: { ...change.names, '#lease': 'lease', '#ok': 'ok' },
+          ExpressionAttributeValues: toAttributes({
+            ...change.values,
+            ':token': receipt.token,
+            ':ok': receipt.orderKey,
+          }),
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ReceiptExpiredError();
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The queue's configuration item (pk = Q#<queue>, sk = #META) and a short-lived in-process cache
+ * of it. Receives, acks and browsing need the configuration and the current incarnation; reading
+ * them from the store on every call would add a request to each. Like SQS queue attributes,
+ * changes made through another process are seen within `ttlMs`; changes made through this
+ * process are seen at once (it invalidates its own cache). Publishes never use the cache: their
+ * sequence update returns the fresh item.
+ */
+import { GetItemCommand, type GetItemCommandOutput } from '@aws-sdk/client-dynamodb';
+import { QueueNotFoundError, ValidationError } from './errors';
+import { queueMetaKey } from './keys';
+import { fromAttributes, type Item, type Store, toAttributes } from './store';
+import type { Queue, QueueConfig } from './types';
+
+export interface QueueMeta extends Queue {
+  /** Current incarnation: names the partition that holds the queue's messages. */
+  inc: string;
+  /** Last publish sequence number handed out. */
+  seq: number;
+}
+
+export const DEFAULT_CONFIG: QueueConfig = {
+  order: 'fifo',
+  visibilityTimeoutSeconds: 30,
+  maxReceiveCount: null,
+  deadLetterQueue: null,
+  delaySeconds: 0,
+  retentionSeconds: 345_600,
+  maxMessages: 0,
+  deduplicationWindowSeconds: 300,
+};
+
+export const CONFIG_FIELDS = Object.keys(DEFAULT_CONFIG) as (keyof QueueConfig)[];
+
+export function configOf(meta: QueueConfig): QueueConfig {
+  return Object.fromEntries(CONFIG_FIELDS.map((field) => [field, meta[field]])) as unknown as QueueConfig;
+}
+
+export function queueOf(meta: QueueMeta): Queue {
+  return { name: meta.name, ...configOf(meta), createdAt: meta.createdAt };
+}
+
+/** Rules about the configuration as a whole (field ranges are the API schemas' job). */
+export function validateConfig(name: string, config: QueueConfig): void {
+  if (config.deadLetterQueue === name) {
+    throw new ValidationError('deadLetterQueue: a queue cannot be its own dead-letter queue.');
+  }
+  if (config.maxReceiveCount !== null && config.deadLetterQueue === null) {
+    throw new ValidationError('maxReceiveCount: requires deadLetterQueue.');
+  }
+}
+
+export const metaFromItem = (item: Item) => item as unknown as QueueMeta;
+
+export class QueueMetaCache {
+  private readonly entries = new Map<string, { meta: QueueMeta; at: number }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly ttlMs = 1_000,
+  ) {}
+
+  /** The queue's configuration, at most `ttlMs` old; QueueNotFoundError when it does not exist. */
+  async get(queue: string): Promise<QueueMeta> {
+    const cached = this.entries.get(queue);
+    if (cached && performance.now() - cached.at < this.ttlMs) return cached.meta;
+    return this.read(queue);
+  }
+
+  /** Always from the store (strongly consistent). */
+  async read(queue: string): Promise<QueueMeta> {
+    const { Item: raw } = await this.store.send<GetItemCommandOutput>(
+      new GetItemCommand({
+        TableName: this.store.tableName,
+        Key: toAttributes(queueMetaKey(queue)),
+        ConsistentRead: true,
+      }),
+    );
+    const item = fromAttributes(raw);
+    if (!item) {
+      this.entries.delete(queue);
+      throw new QueueNotFoundError(queue);
+    }
+    const meta = metaFromItem(item);
+    this.remember(meta);
+    return meta;
+  }
+
+  remember(meta: QueueMeta): void {
+    this.entries.set(meta.name, { meta, at: performance.now() });
+  }
+
+  forget(queue: string): void {
+    this.entries.delete(queue);
+  }
+}

@@ -1,0 +1,313 @@
+/**
+ * Queue administration: create/update, get with counts, list, delete, purge.
+ *
+ * create   TransactWrite: Put #META (attribute_not_exists) + Put registry copy
+ *          [+ ConditionCheck the dead-letter queue's #META exists]
+ * update   TransactWrite: Update #META (exists, same incarnation, same order) + Put registry copy
+ *          [+ ConditionCheck dead-letter queue]; turning a bound on adopts uncounted messages
+ * delete   TransactWrite: Delete #META + Delete registry; then the queue's partitions are emptied
+ * purge    UpdateItem #META SET inc = <new>: every message is gone in one atomic step (they live
+ *          under the old incarnation's partition, which is then emptied)
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type AttributeValue,
+  QueryCommand,
+  type QueryCommandOutput,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+  type UpdateItemCommandOutput,
+} from '@aws-sdk/client-dynamodb';
+import { deletePartition } from './batch-write';
+import { decodeCursor, encodeCursor } from './cursor';
+import { ConflictError, QueueNotFoundError, ValidationError } from './errors';
+import { messagePartition, queueMetaKey, REGISTRY_PK, registryKey } from './keys';
+import {
+  CONFIG_FIELDS,
+  configOf,
+  DEFAULT_CONFIG,
+  type QueueMeta,
+  type QueueMetaCache,
+  queueOf,
+  validateConfig,
+} from './queue-meta';
+import { sizeAdd } from './size';
+import { cancellationOf, fromAttributes, type Store, toAttributes } from './store';
+import type { Page, Queue, QueueConfig } from './types';
+
+export const newIncarnation = () => randomBytes(6).toString('base64url');
+
+export class Queues {
+  constructor(
+    private readonly store: Store,
+    private readonly metas: QueueMetaCache,
+    private readonly clock: () => number,
+  ) {}
+
+  async put(name: string, fields: Partial<QueueConfig>): Promise<{ queue: Queue; created: boolean }> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const existing = await this.metas.read(name).catch((error: unknown) => {
+        if (error instanceof QueueNotFoundError) return undefined;
+        throw error;
+      });
+      const result = existing ? await this.update(existing, fields) : await this.create(name, fields);
+      if (result) return result;
+    }
+    throw new ConflictError(`Queue '${name}' is being changed concurrently; retry.`);
+  }
+
+  private async create(name: string, fields: Partial<QueueConfig>) {
+    const config = { ...DEFAULT_CONFIG, ...fields };
+    validateConfig(name, config);
+    const meta: QueueMeta = { name, ...config, createdAt: this.clock(), inc: newIncarnation(), seq: 0 };
+    const ok = await this.transact(name, config.deadLetterQueue, [
+      {
+        Put: {
+          TableName: this.store.tableName,
+          Item: toAttributes({ ...queueMetaKey(name), ...meta }),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+        },
+      },
+      this.registryPut(meta),
+    ]);
+    if (!ok) return undefined; // created concurrently: read it and apply the fields as an update
+    this.metas.remember(meta);
+    return { queue: queueOf(meta), created: true };
+  }
+
+  private async update(existing: QueueMeta, fields: Partial<QueueConfig>) {
+    if (fields.order !== undefined && fields.order !== existing.order) {
+      throw new ConflictError(
+        `order: a queue's order cannot change (queue '${existing.name}' is ${existing.order}).`,
+      );
+    }
+    const config = { ...configOf(existing), ...fields };
+    validateConfig(existing.name, config);
+    const changed = CONFIG_FIELDS.filter((field) => config[field] !== existing[field]);
+    if (changed.length === 0) return { queue: queueOf(existing), created: false };
+    const meta: QueueMeta = { ...existing, ...config };
+    const names = Object.fromEntries(changed.map((field, i) => [`#f${i}`, field]));
+    const values = Object.fromEntries(changed.map((field, i) => [`:f${i}`, config[field]]));
+    const ok = await this.transact(existing.name, fields.deadLetterQueue ?? null, [
+      {
+        Update: {
+          TableName: this.store.tableName,
+          Key: toAttributes(queueMetaKey(existing.name)),
+          UpdateExpression: `SET ${changed.map((_, i) => `#f${i} = :f${i}`).join(', ')}`,
+          // Same incarnation: a purge or re-creation in between makes us start over.
+          ConditionExpression: 'attribute_exists(#pk) AND #inc = :inc',
+          ExpressionAttributeNames: { ...names, '#pk': 'pk', '#inc': 'inc' },
+          ExpressionAttributeValues: toAttributes({ ...values, ':inc': existing.inc }),
+        },
+      },
+      this.registryPut(meta),
+    ]);
+    if (!ok) return undefined;
+    this.metas.remember(meta);
+    if (existing.maxMessages === 0 && meta.maxMessages > 0) await this.adoptUncounted(meta);
+    return { queue: queueOf(meta), created: false };
+  }
+
+  /**
+   * Runs the transaction with a ConditionCheck that the dead-letter queue exists. Returns false
+   * when the queue's own condition failed (a concurrent change: the caller starts over).
+   */
+  private async transact(name: string, deadLetterQueue: string | null, items: TransactWriteItem[]) {
+    const check: TransactWriteItem[] = deadLetterQueue
+      ? [
+          {
+            ConditionCheck: {
+              TableName: this.store.tableName,
+              Key: toAttributes(queueMetaKey(deadLetterQueue)),
+              ConditionExpression: 'attribute_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': 'pk' },
+            },
+          },
+        ]
+      : [];
+    try {
+      await this.store.send(new TransactWriteItemsCommand({ TransactItems: [...items, ...check] }));
+      return true;
+    } catch (error) {
+      const cancellation = cancellationOf(error);
+      if (!cancellation) throw error;
+      if (cancellation.failedIndex === items.length && deadLetterQueue) {
+        throw new QueueNotFoundError(deadLetterQueue);
+      }
+      if (cancellation.failedIndex >= 0 || cancellation.conflict) return false;
+      throw error;
+    } finally {
+      this.metas.forget(name);
+    }
+  }
+
+  private registryPut(meta: QueueMeta): TransactWriteItem {
+    return {
+      Put: {
+        TableName: this.store.tableName,
+        Item: toAttributes({ ...registryKey(meta.name), ...queueOf(meta) }),
+      },
+    };
+  }
+
+  /**
+   * A queue that becomes bounded starts counting: every message not yet counted is marked and
+   * added to #SIZE, one transaction each, so the counter is exact from here on. Cost: one
+   * transactional write per message already in the queue; only when a bound is switched on.
+   */
+  private async adoptUncounted(meta: QueueMeta): Promise<void> {
+    const pk = messagePartition(meta.name, meta.inc);
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.store.send(
+        new QueryCommand({
+          TableName: this.store.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :m)',
+          FilterExpression: 'attribute_not_exists(#counted)',
+          ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#counted': 'counted' },
+          ExpressionAttributeValues: toAttributes({ ':pk': pk, ':m': 'M#' }),
+          ProjectionExpression: '#pk, #sk',
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const Key of page.Items ?? []) {
+        await this.store
+          .send(
+            new TransactWriteItemsCommand({
+              TransactItems: [
+                {
+                  Update: {
+                    TableName: this.store.tableName,
+                    Key,
+                    UpdateExpression: 'SET #counted = :true',
+                    ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#counted)',
+                    ExpressionAttributeNames: { '#pk': 'pk', '#counted': 'counted' },
+                    ExpressionAttributeValues: toAttributes({ ':true': true }),
+                  },
+                },
+                sizeAdd(this.store.tableName, pk, 1),
+              ],
+            }),
+          )
+          .catch((error: unknown) => {
+            // Gone or counted meanwhile: nothing to adopt.
+            if (!cancellationOf(error)) throw error;
+          });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  async list(limit: number, cursor?: string): Promise<Page<Queue>> {
+    const after = cursor ? decodeCursor(cursor, 'queues').after : undefined;
+    if (after !== undefined && typeof after !== 'string')
+      throw new ValidationError('cursor: not issued by this server.');
+    const page: QueryCommandOutput = await this.store.send(
+      new QueryCommand({
+        TableName: this.store.tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+        ExpressionAttributeValues: toAttributes({ ':pk': REGISTRY_PK }),
+        ConsistentRead: true,
+        Limit: limit,
+        ExclusiveStartKey: after ? toAttributes(registryKey(after)) : undefined,
+      }),
+    );
+    const items = (page.Items ?? []).map((raw) => {
+      const {
+        pk: _pk,
+        sk: _sk,
+        ...queue
+      } = fromAttributes(raw) as unknown as Queue & { pk: string; sk: string };
+      return queue;
+    });
+    const last = items.at(-1);
+    return {
+      items,
+      cursor: page.LastEvaluatedKey && last ? encodeCursor('queues', { after: last.name }) : null,
+    };
+  }
+
+  async delete(name: string): Promise<void> {
+    const meta = await this.metas.read(name);
+    await this.assertNotReferenced(name);
+    try {
+      await this.store.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.store.tableName,
+                Key: toAttributes(queueMetaKey(name)),
+                ConditionExpression: 'attribute_exists(#pk)',
+                ExpressionAttributeNames: { '#pk': 'pk' },
+              },
+            },
+            { Delete: { TableName: this.store.tableName, Key: toAttributes(registryKey(name)) } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (cancellationOf(error)?.failedIndex === 0) throw new QueueNotFoundError(name);
+      throw error;
+    } finally {
+      this.metas.forget(name);
+    }
+    // The queue is gone for every caller now; what remains is storage to free.
+    await deletePartition(this.store, messagePartition(name, meta.inc));
+    await deletePartition(this.store, queueMetaKey(name).pk);
+  }
+
+  private async assertNotReferenced(name: string): Promise<void> {
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.store.send(
+        new QueryCommand({
+          TableName: this.store.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          FilterExpression: '#dlq = :name',
+          ExpressionAttributeNames: { '#pk': 'pk', '#dlq': 'deadLetterQueue', '#sk': 'sk' },
+          ExpressionAttributeValues: toAttributes({ ':pk': REGISTRY_PK, ':name': name }),
+          ProjectionExpression: '#sk',
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const referrer = page.Items?.[0];
+      if (referrer) {
+        throw new ConflictError(
+          `Queue '${name}' is the dead-letter queue of '${fromAttributes(referrer)?.sk}'; change that queue first.`,
+        );
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  async purge(name: string): Promise<void> {
+    let old: QueueMeta | undefined;
+    try {
+      const output = await this.store.send<UpdateItemCommandOutput>(
+        new UpdateItemCommand({
+          TableName: this.store.tableName,
+          Key: toAttributes(queueMetaKey(name)),
+          UpdateExpression: 'SET #inc = :inc',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': 'pk', '#inc': 'inc' },
+          ExpressionAttributeValues: toAttributes({ ':inc': newIncarnation() }),
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      old = fromAttributes(output.Attributes) as unknown as QueueMeta;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException')
+        throw new QueueNotFoundError(name);
+      throw error;
+    } finally {
+      this.metas.forget(name);
+    }
+    await deletePartition(this.store, messagePartition(name, old.inc));
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Receipts name one lease: `pb1.<queue>.<incarnation>.<message id>.<lease token>.<order key>`.
+ * The token is 128 random bits stored on the message while the lease holds, so a receipt cannot
+ * be guessed, and it is bound to its queue (checked here, 400 when it is another queue's) and to
+ * its message (checked by the store's condition, 409 when the lease is gone). The order key lets a
+ * release or extend rebuild the message's index key without reading it first; the store's
+ * condition checks it against the message, so a changed one is refused like a stale lease.
+ */
+import { randomBytes } from 'node:crypto';
+import { InvalidReceiptError } from './errors';
+import { ORDER_KEY_PATTERN } from './keys';
+
+const PREFIX = 'pb1';
+const PART = /^[A-Za-z0-9_-]{1,128}$/;
+
+export interface Receipt {
+  queue: string;
+  inc: string;
+  id: string;
+  token: string;
+  orderKey: string;
+}
+
+export const newLeaseToken = () => randomBytes(16).toString('base64url');
+
+export function formatReceipt(receipt: Receipt): string {
+  // Queue names are [A-Za-z0-9_-]: no dot, so the name can stand in the receipt as it is.
+  return [PREFIX, receipt.queue, receipt.inc, receipt.id, receipt.token, receipt.orderKey].join('.');
+}
+
+/** Parses a receipt given for `queue`; malformed or another queue's: InvalidReceiptError. */
+export function parseReceipt(queue: string, text: string): Receipt {
+  const parts = text.split('.');
+  if (parts.length !== 6 || parts[0] !== PREFIX || !parts.slice(1).every((part) => PART.test(part))) {
+    throw new InvalidReceiptError('The receipt is malformed.');
+  }
+  const [, receiptQueue, inc, id, token, orderKey] = parts as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  if (token.length < 22 || !ORDER_KEY_PATTERN.test(orderKey))
+    throw new InvalidReceiptError('The receipt is malformed.');
+  if (receiptQueue !== queue) {
+    throw new InvalidReceiptError(`The receipt was not issued for queue '${queue}'.`);
+  }
+  return { queue, inc, id, token, orderKey };
+}

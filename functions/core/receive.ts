@@ -1,0 +1,228 @@
+/**
+ * Receiving: find candidates with one query, then claim each with a conditional write on the base
+ * table. The query only proposes (indexes are eventually consistent); the condition decides.
+ *
+ *   find    Query avail  apk = Q#<queue>#<inc> AND ask BETWEEN 'R' AND 'T<now>~'  (Limit: a window)
+ *           → ready messages best first, then delayed messages and leases that are due by time,
+ *             so a receive never depends on the timed work and never reads what is not due.
+ *   claim   manual: UpdateItem SET inFlight, lease, leaseExpiresAt, ask = T<end><ok>, receiveCount+1
+ *                   IF ask = :seen AND retainUntil > :now                          → ALL_NEW
+ *           auto:   remove.ts  IF ask = :seen AND retainUntil > :now               → ALL_OLD
+ *
+ * Competing consumers: claims run in parallel for a batch; a candidate another receive of this
+ * process is claiming is skipped, and once a claim has lost a race on this queue the window is
+ * shuffled for a while, so consumers spread over the head instead of all fighting for one item.
+ */
+import {
+  type AttributeValue,
+  QueryCommand,
+  type QueryCommandOutput,
+  UpdateItemCommand,
+  type UpdateItemCommandOutput,
+} from '@aws-sdk/client-dynamodb';
+import type { Clock } from './engine';
+import { dueTimersUpTo, messagePartition, orderKeyOf, READY_FROM, timerKey } from './keys';
+import { asMessageItem, isExpired, type MessageItem, toDelivered, ttlFor } from './message-item';
+import type { QueueMeta, QueueMetaCache } from './queue-meta';
+import { formatReceipt, newLeaseToken } from './receipts';
+import { removeMessage } from './remove';
+import { backoff, type Signals } from './signals';
+import { fromAttributes, isConditionFailure, oldItemOf, type Store, toAttributes } from './store';
+import { TABLE } from './table';
+import type { DeliveredMessage, ReceiveOptions } from './types';
+
+interface Candidate {
+  pk: string;
+  sk: string;
+  ask: string;
+}
+
+/** How long after a lost race this process keeps spreading its claims on that queue. */
+const CONTENTION_MEMORY_MS = 2_000;
+const MAX_ROUNDS = 3;
+
+export class Receiver {
+  private readonly claiming = new Set<string>();
+  private readonly lastConflict = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly metas: QueueMetaCache,
+    private readonly clock: Clock,
+    private readonly signals: Signals,
+  ) {}
+
+  async receive(queue: string, options: ReceiveOptions): Promise<DeliveredMessage[]> {
+    const deadline = performance.now() + (options.waitSeconds ?? 0) * 1000;
+    for (let attempt = 0; ; attempt++) {
+      const meta = await this.metas.get(queue);
+      const delivered = await this.claimAvailable(meta, options);
+      if (delivered.length > 0) return delivered;
+      const left = deadline - performance.now();
+      if (left <= 0 || options.signal?.aborted) return [];
+      // Woken early by a local publish or release; otherwise look again soon, because other
+      // processes publish too and due times pass without anyone saying so.
+      await this.signals.wait(
+        `available:${queue}`,
+        Math.min(left, backoff(attempt, 50, 500)),
+        options.signal,
+      );
+    }
+  }
+
+  private async claimAvailable(meta: QueueMeta, options: ReceiveOptions): Promise<DeliveredMessage[]> {
+    const max = options.maxMessages ?? 1;
+    const delivered: DeliveredMessage[] = [];
+    for (let round = 0; round < MAX_ROUNDS && delivered.length < max; round++) {
+      const now = this.clock();
+      const candidates = await this.findCandidates(meta, now, max);
+      let lost = 0;
+      while (delivered.length < max && candidates.length > 0) {
+        const batch = candidates.splice(0, max - delivered.length);
+        const results = await Promise.all(
+          batch.map((candidate) => this.claim(meta, candidate, now, options)),
+        );
+        for (const message of results) {
+          if (message) delivered.push(message);
+          else lost++;
+        }
+      }
+      if (lost === 0) break; // the window was simply exhausted: nothing more is available
+    }
+    return delivered;
+  }
+
+  private async findCandidates(meta: QueueMeta, now: number, max: number): Promise<Candidate[]> {
+    const { availabilityIndex: index } = TABLE;
+    const output = await this.store.send<QueryCommandOutput>(
+      new QueryCommand({
+        TableName: this.store.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: '#apk = :apk AND #ask BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#apk': index.partitionKey, '#ask': index.sortKey },
+        ExpressionAttributeValues: toAttributes({
+          ':apk': messagePartition(meta.name, meta.inc),
+          ':from': READY_FROM,
+          ':to': dueTimersUpTo(now),
+        }),
+        Limit: Math.min(100, max * 2 + 4),
+      }),
+    );
+    const candidates = (output.Items ?? [])
+      .map((raw: Record<string, AttributeValue>) => fromAttributes(raw) as unknown as Candidate)
+      .filter((candidate) => !this.claiming.has(candidate.pk + candidate.sk))
+      // Ready ones come first from the index; due timers join them at their place in delivery order.
+      .sort((a, b) => (orderKeyOf(a.ask) < orderKeyOf(b.ask) ? -1 : 1));
+    const conflictAt = this.lastConflict.get(meta.name);
+    if (conflictAt !== undefined && performance.now() - conflictAt < CONTENTION_MEMORY_MS)
+      shuffle(candidates);
+    return candidates;
+  }
+
+  private async claim(
+    meta: QueueMeta,
+    candidate: Candidate,
+    now: number,
+    options: ReceiveOptions,
+  ): Promise<DeliveredMessage | undefined> {
+    const claimKey = candidate.pk + candidate.sk;
+    this.claiming.add(claimKey);
+    try {
+      const outcome =
+        options.ack === 'auto'
+          ? await this.claimAndRemove(candidate, now)
+          : await this.claimLease(
+              meta,
+              candidate,
+              now,
+              options.visibilityTimeoutSeconds ?? meta.visibilityTimeoutSeconds,
+            );
+      if ('message' in outcome) return outcome.message;
+      if (outcome.old && isExpired(outcome.old, now)) await this.dropExpired(outcome.old, now);
+      else this.lastConflict.set(meta.name, performance.now());
+      return undefined;
+    } finally {
+      this.claiming.delete(claimKey);
+    }
+  }
+
+  private async claimLease(
+    meta: QueueMeta,
+    candidate: Candidate,
+    now: number,
+    visibilityTimeoutSeconds: number,
+  ) {
+    const token = newLeaseToken();
+    const orderKey = orderKeyOf(candidate.ask);
+    const leaseExpiresAt = now + visibilityTimeoutSeconds * 1000;
+    try {
+      const output = await this.store.send<UpdateItemCommandOutput>(
+        new UpdateItemCommand({
+          TableName: this.store.tableName,
+          Key: toAttributes({ pk: candidate.pk, sk: candidate.sk }),
+          UpdateExpression:
+            'SET #state = :inFlight, #lease = :token, #leaseExpiresAt = :end, #ask = :lease, #ttl = :ttl ADD #receiveCount :one',
+          ConditionExpression: '#ask = :seen AND #retainUntil > :now',
+          ExpressionAttributeNames: {
+            '#state': 'state',
+            '#lease': 'lease',
+            '#leaseExpiresAt': 'leaseExpiresAt',
+            '#ask': 'ask',
+            '#ttl': 'ttl',
+            '#receiveCount': 'receiveCount',
+            '#retainUntil': 'retainUntil',
+          },
+          ExpressionAttributeValues: toAttributes({
+            ':inFlight': 'inFlight',
+            ':token': token,
+            ':end': leaseExpiresAt,
+            ':lease': timerKey(leaseExpiresAt, orderKey),
+            ':ttl': ttlFor(leaseExpiresAt),
+            ':one': 1,
+            ':seen': candidate.ask,
+            ':now': now,
+          }),
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      const item = asMessageItem(fromAttributes(output.Attributes) ?? {});
+      const receipt = formatReceipt({ queue: meta.name, inc: meta.inc, id: item.id, token, orderKey });
+      return { message: toDelivered(item, receipt) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const old = oldItemOf(error);
+      return { old: old && asMessageItem(old) };
+    }
+  }
+
+  /** At-most-once delivery: the message is deleted by the claim itself. */
+  private async claimAndRemove(candidate: Candidate, now: number) {
+    const removal = await removeMessage(this.store, candidate, {
+      expression: '#ask = :seen AND #retainUntil > :now',
+      names: { '#ask': 'ask', '#retainUntil': 'retainUntil' },
+      values: { ':seen': candidate.ask, ':now': now },
+    });
+    if (!removal.removed) return { old: removal.old };
+    if (removal.old.counted) this.signals.notify(`room:${queueOfPartition(candidate.pk)}`);
+    return { message: toDelivered({ ...removal.old, receiveCount: removal.old.receiveCount + 1 }) };
+  }
+
+  /** Retention: a message past its time is dropped by whoever meets it first. */
+  private async dropExpired(old: MessageItem, now: number): Promise<void> {
+    await removeMessage(this.store, old, {
+      expression: '#ask = :seen AND #retainUntil <= :now',
+      names: { '#ask': 'ask', '#retainUntil': 'retainUntil' },
+      values: { ':seen': old.ask, ':now': now },
+    });
+  }
+}
+
+const queueOfPartition = (pk: string) => pk.split('#')[1] ?? '';
+
+function shuffle<T>(items: T[]): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+}
