@@ -1,0 +1,69 @@
+/**
+ * The Postbox HTTP app (shared/API.md). The same app is served by the local server and, through
+ * lambda.ts, by API Gateway. Checks run in the contract's order: auth, route (404/405), names in
+ * the path, query and body (400/413), then the engine (resources).
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
+import type { BlankEnv } from 'hono/types';
+import type { Clock, Engine } from '../core/engine';
+import { bearerAuth } from './auth';
+import type { Endpoint } from './endpoint';
+import { errorBody, HttpError, logUnexpected, toErrorAnswer } from './errors';
+import { json } from './present';
+import { mountEndpoints } from './router';
+import type { RouteDeps } from './routes/deps';
+import { leaseEndpoints } from './routes/leases';
+import { messageEndpoints } from './routes/messages';
+import { queueEndpoints } from './routes/queues';
+import { healthEndpoint, openApiEndpoint } from './routes/service';
+
+export interface AppOptions {
+  engine: Engine;
+  /**
+   * When set and not empty (local server, POSTBOX_TOKEN), every request but `GET /v1/health`
+   * needs `Authorization: Bearer <token>`. @default none (deployed, API Gateway does IAM auth)
+   */
+  token?: string;
+  /** Epoch ms. @default Date.now */
+  clock?: Clock;
+}
+
+export function createApp(options: AppOptions): Hono {
+  const deps: RouteDeps = { engine: options.engine, clock: options.clock ?? Date.now };
+  const app = new OpenAPIHono<BlankEnv>();
+
+  app.onError((error, c) => {
+    const answer = toErrorAnswer(error);
+    if (answer.unexpected) logUnexpected(error, { method: c.req.method, path: c.req.path });
+    return json(c, answer.status, errorBody(answer.code, answer.message), answer.headers);
+  });
+  // Reached only if the route guard let a request through that Hono's router does not know.
+  app.notFound((c) => {
+    throw new HttpError(404, 'NotFound', `There is no route ${c.req.method} ${c.req.path}.`);
+  });
+
+  if (options.token) app.use('*', bearerAuth(options.token));
+
+  let document: unknown;
+  const endpoints: Endpoint[] = [
+    ...queueEndpoints(deps),
+    ...messageEndpoints(deps),
+    ...leaseEndpoints(deps),
+    healthEndpoint(deps),
+    // Built on first use, after every route is registered, then kept.
+    openApiEndpoint(() => {
+      document ??= app.getOpenAPI31Document({
+        openapi: '3.1.0',
+        info: {
+          title: 'Postbox',
+          version: '1',
+          description: 'A serverless message queue. The contract: shared/API.md.',
+        },
+      });
+      return document;
+    }),
+  ];
+  mountEndpoints(app, endpoints);
+  return app;
+}

@@ -1,0 +1,79 @@
+/**
+ * Engine values → the contract's JSON answers: ISO-8601 UTC timestamps with milliseconds, every
+ * field present (`null` where it does not apply), fields in the contract's order.
+ */
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { DeliveredMessage, MessageView, PublishResult, Queue, QueueCounts } from '../core/types';
+import { isoTime } from './times';
+
+/** A JSON answer with the contract's media type. */
+export const json = (
+  c: Context,
+  status: ContentfulStatusCode,
+  data: unknown,
+  headers?: Record<string, string>,
+) => c.body(JSON.stringify(data), status, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
+
+export const noContent = (c: Context) => c.body(null, 204);
+
+export const presentQueue = (queue: Queue) => ({
+  name: queue.name,
+  order: queue.order,
+  visibilityTimeoutSeconds: queue.visibilityTimeoutSeconds,
+  maxReceiveCount: queue.maxReceiveCount ?? null,
+  deadLetterQueue: queue.deadLetterQueue ?? null,
+  delaySeconds: queue.delaySeconds,
+  retentionSeconds: queue.retentionSeconds,
+  maxMessages: queue.maxMessages,
+  deduplicationWindowSeconds: queue.deduplicationWindowSeconds,
+  createdAt: isoTime(queue.createdAt),
+});
+
+export const presentCounts = (counts: QueueCounts) => ({
+  ready: counts.ready,
+  delayed: counts.delayed,
+  inFlight: counts.inFlight,
+  total: counts.total,
+  // Said only when true: exact counts are the norm.
+  ...(counts.approximate ? { approximate: true as const } : {}),
+});
+
+export const presentPublish = (result: PublishResult) => ({
+  id: result.id,
+  deliverAt: isoTime(result.deliverAt),
+  duplicate: result.duplicate,
+});
+
+const messageFields = (message: DeliveredMessage | MessageView) => ({
+  id: message.id,
+  body: message.body,
+  receiveCount: message.receiveCount,
+  publishedAt: isoTime(message.publishedAt),
+  deliverAt: isoTime(message.deliverAt),
+  priority: message.priority,
+  groupId: message.groupId ?? null,
+  deadLetter: message.deadLetter
+    ? {
+        sourceQueue: message.deadLetter.sourceQueue,
+        receiveCount: message.deadLetter.receiveCount,
+        reason: message.deadLetter.reason,
+      }
+    : null,
+  attributes: message.attributes ?? {},
+});
+
+/** A delivery; the receipt only with manual ack (an auto-acked message has nothing to ack). */
+export function presentDelivery(message: DeliveredMessage, withReceipt: boolean) {
+  const { id, body, ...rest } = messageFields(message);
+  return withReceipt && message.receipt !== undefined
+    ? { id, body, receipt: message.receipt, ...rest }
+    : { id, body, ...rest };
+}
+
+export const presentView = (message: MessageView) => ({
+  ...messageFields(message),
+  state: message.state,
+  leaseExpiresAt:
+    message.state === 'inFlight' && message.leaseExpiresAt != null ? isoTime(message.leaseExpiresAt) : null,
+});

@@ -1,0 +1,99 @@
+/**
+ * A publish body (one request, or one entry of a batch) → the engine's PublishInput, with the
+ * checks the schema alone cannot make: `delaySeconds` and `deliverAt` not together, `deliverAt`
+ * at most 365 days ahead, the 262,144-byte message limit. `delaySeconds` counts from the request,
+ * so it becomes a `deliverAt` here, at the time the request arrived; an explicit
+ * `delaySeconds: 0` thereby overrides the queue's default delay.
+ */
+import { PayloadTooLargeError, ValidationError } from '../core/errors';
+import type { PublishInput } from '../core/types';
+import { PublishRequest } from './schemas';
+import { parseDateTime } from './times';
+import { fieldPath, parseOrThrow } from './validation';
+
+/** The limit on a message's compact UTF-8 JSON `body` plus that of its `attributes`. */
+export const MAX_MESSAGE_BYTES = 262_144;
+const MAX_DELIVER_AHEAD_MS = 365 * 24 * 60 * 60 * 1000;
+
+export interface ParsedPublish {
+  input: PublishInput;
+  waitSeconds: number | undefined;
+}
+
+/**
+ * Compact JSON of the body, refusing numbers JSON cannot carry back: `1e400` parses to Infinity,
+ * which would be stored as null. Nesting too deep to serialise is refused too.
+ */
+function serializeBody(body: unknown, name: string): string {
+  try {
+    return JSON.stringify(body, (_key, value) => {
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        throw new ValidationError(`'${name}' contains a number out of range.`);
+      }
+      return value;
+    });
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    throw new ValidationError(`'${name}' is nested too deeply.`);
+  }
+}
+
+/** Bytes counted against the 256 KiB limit; absent attributes are `{}`, as every answer shows them. */
+export function messageBytes(
+  body: unknown,
+  attributes: Record<string, string> | undefined,
+  name = 'body',
+): number {
+  return (
+    Buffer.byteLength(serializeBody(body, name), 'utf8') +
+    Buffer.byteLength(JSON.stringify(attributes ?? {}), 'utf8')
+  );
+}
+
+/**
+ * Validates one publish body. `path` prefixes field names in messages (`messages[3]`), `now` is
+ * the request's time in epoch ms.
+ */
+export function parsePublish(raw: unknown, now: number, path = ''): ParsedPublish {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ValidationError(`'${path || 'body'}' must be an object.`);
+  }
+  const fields = parseOrThrow(PublishRequest, raw, { prefix: path });
+  const name = (field: string) => fieldPath([field], path);
+
+  if (fields.delaySeconds !== undefined && fields.deliverAt !== undefined) {
+    throw new ValidationError(
+      `'${name('delaySeconds')}' and '${name('deliverAt')}' cannot be given together.`,
+    );
+  }
+  let deliverAt: number | undefined;
+  if (fields.deliverAt !== undefined) {
+    deliverAt = parseDateTime(fields.deliverAt) ?? now;
+    if (deliverAt - now > MAX_DELIVER_AHEAD_MS) {
+      throw new ValidationError(`'${name('deliverAt')}' must be at most 365 days ahead.`);
+    }
+  } else if (fields.delaySeconds !== undefined) {
+    deliverAt = now + fields.delaySeconds * 1000;
+  }
+
+  // zod rebuilds records by assignment, which would drop an own `__proto__` key; the raw
+  // attributes were validated entry by entry, so copy them as data properties instead.
+  const rawAttributes = (raw as { attributes?: Record<string, string> }).attributes;
+  const attributes =
+    rawAttributes === undefined ? undefined : Object.fromEntries(Object.entries(rawAttributes));
+
+  const bytes = messageBytes(fields.body, attributes, name('body'));
+  if (bytes > MAX_MESSAGE_BYTES) {
+    throw new PayloadTooLargeError(
+      `The message${path ? ` '${path}'` : ''} is ${bytes} bytes; 'body' plus 'attributes' may be at most ${MAX_MESSAGE_BYTES} bytes.`,
+    );
+  }
+
+  const input: PublishInput = { body: fields.body };
+  if (deliverAt !== undefined) input.deliverAt = deliverAt;
+  if (fields.priority !== undefined) input.priority = fields.priority;
+  if (fields.groupId !== undefined) input.groupId = fields.groupId;
+  if (fields.deduplicationId !== undefined) input.deduplicationId = fields.deduplicationId;
+  if (attributes !== undefined) input.attributes = attributes;
+  return { input, waitSeconds: fields.waitSeconds };
+}

@@ -1,0 +1,292 @@
+/**
+ * Every request and response shape of the HTTP contract (shared/API.md), as zod schemas. The
+ * server validates with these and the OpenAPI 3.1 document at `GET /v1/openapi.json` is generated
+ * from them, so the two cannot disagree. Objects are `.strict()`: an unknown field is a typo the
+ * caller must hear about. Checks that need the clock or the path (deliverAt's 365-day bound, a
+ * queue as its own dead-letter queue) are in requests.ts.
+ */
+import { z } from '@hono/zod-openapi';
+import { parseDateTime } from './times';
+
+export const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+// Ids are opaque but URL-safe and at most 64 characters (the contract); anything else cannot name a message.
+export const MESSAGE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const ATTRIBUTE_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export const MAX_ATTRIBUTES = 10;
+export const MAX_BATCH_PUBLISH = 25;
+export const MAX_BATCH_ACK = 100;
+
+const int = (min: number, max?: number) => (max === undefined ? z.int().min(min) : z.int().min(min).max(max));
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+export const QueueNameSchema = z
+  .string()
+  .regex(QUEUE_NAME, 'must match ^[A-Za-z0-9_-]{1,80}$')
+  .openapi({ example: 'orders' });
+
+export const MessageIdSchema = z
+  .string()
+  .regex(MESSAGE_ID, 'is not a message id')
+  .openapi({ description: 'Opaque, URL-safe, at most 64 characters.' });
+
+export const TimestampSchema = z
+  .string()
+  .openapi({ format: 'date-time', example: '2026-11-24T19:00:00.000Z', description: 'UTC, milliseconds.' });
+
+const DateTimeInput = z
+  .string()
+  .refine((text) => parseDateTime(text) !== null, 'must be an ISO-8601 date-time with Z or an offset')
+  .openapi({ format: 'date-time', description: 'At most 365 days ahead; a past time means now.' });
+
+export const AttributesSchema = z
+  .record(z.string().regex(ATTRIBUTE_KEY, 'key must match ^[A-Za-z0-9_.-]{1,64}$'), z.string())
+  .refine((attributes) => Object.keys(attributes).length <= MAX_ATTRIBUTES, {
+    message: `must have at most ${MAX_ATTRIBUTES} entries`,
+  })
+  .openapi({
+    maxProperties: MAX_ATTRIBUTES,
+    description: `String values; keys match ${ATTRIBUTE_KEY.source}.`,
+  });
+
+/** Required, and never null: a null body could not be told apart from a missing one. */
+const NonNullJson = z
+  .unknown()
+  .refine((value) => value !== undefined, 'is required')
+  .refine((value) => value !== null, 'must not be null')
+  .openapi({ description: 'Any JSON value except null.' });
+
+const Receipt = z.string().openapi({ description: 'The receipt of a manual-ack delivery.' });
+
+// ---------------------------------------------------------------------------------------------
+// Path parameters and queries
+
+export const QueueParams = z.object({ queue: QueueNameSchema }).strict();
+export const MessageParams = z.object({ queue: QueueNameSchema, id: MessageIdSchema }).strict();
+
+/** A query integer: digits only, so `1.5`, `+1`, ` 1` and `` are refused rather than coerced. */
+const queryInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,9}$/, 'must be an integer')
+    .transform(Number)
+    .pipe(int(min, max))
+    .openapi({ type: 'integer', minimum: min, maximum: max });
+
+const Cursor = z.string().min(1).openapi({ description: 'From the previous page; opaque.' });
+
+export const ListQueuesQuery = z
+  .object({ limit: queryInt(1, 100).default(100), cursor: Cursor.optional() })
+  .strict();
+
+export const BrowseStateSchema = z.enum(['ready', 'delayed', 'inFlight', 'all']);
+
+export const BrowseQuery = z
+  .object({
+    state: BrowseStateSchema.default('all'),
+    limit: queryInt(1, 100).default(20),
+    cursor: Cursor.optional(),
+  })
+  .strict();
+
+// ---------------------------------------------------------------------------------------------
+// Queues
+
+export const QueueOrderSchema = z.enum(['fifo', 'lifo']);
+
+export const PutQueueRequest = z
+  .object({
+    order: QueueOrderSchema.optional(),
+    visibilityTimeoutSeconds: int(0, 43_200).optional(),
+    maxReceiveCount: int(1, 1_000).nullable().optional(),
+    deadLetterQueue: QueueNameSchema.nullable().optional(),
+    delaySeconds: int(0, 31_536_000).optional(),
+    retentionSeconds: int(60, 31_536_000).optional(),
+    maxMessages: int(0).optional(),
+    deduplicationWindowSeconds: int(0, 86_400).optional(),
+  })
+  .strict()
+  .openapi('PutQueueRequest');
+
+export const QueueSchema = z
+  .object({
+    name: z.string(),
+    order: QueueOrderSchema,
+    visibilityTimeoutSeconds: z.int(),
+    maxReceiveCount: z.int().nullable(),
+    deadLetterQueue: z.string().nullable(),
+    delaySeconds: z.int(),
+    retentionSeconds: z.int(),
+    maxMessages: z.int(),
+    deduplicationWindowSeconds: z.int(),
+    createdAt: TimestampSchema,
+  })
+  .strict()
+  .openapi('Queue');
+
+export const QueueCountsSchema = z
+  .object({
+    ready: z.int(),
+    delayed: z.int(),
+    inFlight: z.int(),
+    total: z.int(),
+    approximate: z.literal(true).optional(),
+  })
+  .strict()
+  .openapi('QueueCounts');
+
+export const QueueWithCountsSchema = QueueSchema.extend({ counts: QueueCountsSchema }).openapi(
+  'QueueWithCounts',
+);
+
+export const QueueListSchema = z
+  .object({ queues: z.array(QueueSchema), cursor: z.string().nullable() })
+  .strict()
+  .openapi('QueueList');
+
+// ---------------------------------------------------------------------------------------------
+// Publishing
+
+export const PublishRequest = z
+  .object({
+    body: NonNullJson,
+    delaySeconds: int(0, 31_536_000).optional(),
+    deliverAt: DateTimeInput.optional(),
+    priority: int(0, 9).optional(),
+    groupId: z.string().min(1).max(128).optional(),
+    deduplicationId: z.string().min(1).max(128).optional(),
+    attributes: AttributesSchema.optional(),
+    waitSeconds: int(0, 20).optional(),
+  })
+  .strict()
+  .openapi('PublishRequest');
+
+/** The batch as a whole; each entry is then checked against PublishRequest on its own. */
+export const PublishBatchEnvelope = z
+  .object({ messages: z.array(z.unknown()).min(1).max(MAX_BATCH_PUBLISH) })
+  .strict();
+
+export const PublishBatchRequest = z
+  .object({ messages: z.array(PublishRequest).min(1).max(MAX_BATCH_PUBLISH) })
+  .strict()
+  .openapi('PublishBatchRequest');
+
+export const PublishResponse = z
+  .object({ id: z.string(), deliverAt: TimestampSchema, duplicate: z.boolean() })
+  .strict()
+  .openapi('PublishResponse');
+
+export const ErrorObjectSchema = z.object({ code: z.string(), message: z.string() }).strict();
+
+export const ErrorResponse = z.object({ error: ErrorObjectSchema }).strict().openapi('Error');
+
+export const PublishBatchResponse = z
+  .object({ results: z.array(z.union([PublishResponse, ErrorResponse])) })
+  .strict()
+  .openapi('PublishBatchResponse');
+
+// ---------------------------------------------------------------------------------------------
+// Consuming
+
+export const ReceiveRequest = z
+  .object({
+    maxMessages: int(1, 10).optional(),
+    waitSeconds: int(0, 20).optional(),
+    visibilityTimeoutSeconds: int(0, 43_200).optional(),
+    ack: z.enum(['manual', 'auto']).optional(),
+  })
+  .strict()
+  .openapi('ReceiveRequest');
+
+export const AckRequest = z.object({ receipt: Receipt }).strict().openapi('AckRequest');
+
+export const AckBatchRequest = z
+  .object({ receipts: z.array(Receipt).min(1).max(MAX_BATCH_ACK) })
+  .strict()
+  .openapi('AckBatchRequest');
+
+export const AckBatchResponse = z
+  .object({
+    results: z.array(
+      z.union([
+        z.object({ receipt: z.string(), ok: z.literal(true) }).strict(),
+        z.object({ receipt: z.string(), error: ErrorObjectSchema }).strict(),
+      ]),
+    ),
+  })
+  .strict()
+  .openapi('AckBatchResponse');
+
+export const ReleaseRequest = z
+  .object({ receipt: Receipt, delaySeconds: int(0, 43_200).optional() })
+  .strict()
+  .openapi('ReleaseRequest');
+
+export const ExtendRequest = z
+  .object({ receipt: Receipt, visibilityTimeoutSeconds: int(0, 43_200) })
+  .strict()
+  .openapi('ExtendRequest');
+
+export const ExtendResponse = z
+  .object({ leaseExpiresAt: TimestampSchema })
+  .strict()
+  .openapi('ExtendResponse');
+
+// ---------------------------------------------------------------------------------------------
+// Messages as answers
+
+export const DeadLetterSchema = z
+  .object({ sourceQueue: z.string(), receiveCount: z.int(), reason: z.literal('maxReceiveCount') })
+  .strict()
+  .openapi('DeadLetter');
+
+const messageFields = {
+  id: z.string(),
+  body: NonNullJson,
+  receiveCount: z.int(),
+  publishedAt: TimestampSchema,
+  deliverAt: TimestampSchema,
+  priority: z.int(),
+  groupId: z.string().nullable(),
+  deadLetter: DeadLetterSchema.nullable(),
+  attributes: z.record(z.string(), z.string()),
+};
+
+export const DeliveredMessageSchema = z
+  .object({
+    ...messageFields,
+    receipt: z.string().optional().openapi({ description: 'Only with manual ack.' }),
+  })
+  .strict()
+  .openapi('DeliveredMessage');
+
+export const MessageViewSchema = z
+  .object({
+    ...messageFields,
+    state: z.enum(['ready', 'delayed', 'inFlight']),
+    leaseExpiresAt: TimestampSchema.nullable(),
+  })
+  .strict()
+  .openapi('MessageView');
+
+export const ReceiveResponse = z
+  .object({ messages: z.array(DeliveredMessageSchema) })
+  .strict()
+  .openapi('ReceiveResponse');
+
+export const BrowseResponse = z
+  .object({ messages: z.array(MessageViewSchema), cursor: z.string().nullable() })
+  .strict()
+  .openapi('BrowseResponse');
+
+// ---------------------------------------------------------------------------------------------
+// Service
+
+export const HealthResponse = z
+  .object({ status: z.literal('ok') })
+  .strict()
+  .openapi('Health');
+
+export const EmptyRequest = z.object({}).strict();
