@@ -64,7 +64,7 @@ describe('PostboxStack with defaults', () => {
     outdir = app.outdir;
     template = Template.fromStack(new PostboxStack(app, 'PostboxStack'));
     [tableId, table] = only(template, 'AWS::DynamoDB::Table');
-  }, 60_000);
+  }, 120_000);
 
   describe('table', () => {
     it('has the string keys of functions/core/table.ts', () => {
