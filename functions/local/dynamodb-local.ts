@@ -35,6 +35,8 @@ export interface DynamoDbLocal {
   process: ChildProcess;
   /** The absolute data directory, or undefined in memory. */
   dataDir: string | undefined;
+  /** A DynamoDB Local left running on the data directory by an earlier start, stopped first. */
+  staleStopped: number | undefined;
   /** Settles when the child has exited, for whatever reason. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
@@ -68,12 +70,13 @@ async function isPortFree(port: number): Promise<boolean> {
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   checkJava();
   let dbPath: string | null = null;
+  let staleStopped: number | undefined;
   if (!options.inMemory && options.dataDir) {
     mkdirSync(resolve(options.dataDir), { recursive: true });
     // Absolute and canonical: the wrapper-free command runs anywhere, and the stale-child check
     // recognises its own directory on the command line whatever path the caller used.
     dbPath = realpathSync(resolve(options.dataDir));
-    await stopStaleDynamoDbLocal(dbPath, dbPath);
+    staleStopped = await stopStaleDynamoDbLocal(dbPath, dbPath);
   }
   // Something else answering on a chosen port would pass for our DynamoDB Local: refuse early.
   if (options.port !== undefined && !(await isPortFree(options.port))) {
@@ -83,17 +86,21 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
     try {
-      return await startOnce(port, dbPath, options.stopTimeoutMs ?? 5_000);
+      return { ...(await startOnce(port, dbPath, options.stopTimeoutMs ?? 5_000)), staleStopped };
     } catch (error) {
       if (!(error instanceof PortTakenError) || options.port !== undefined || attempt >= 3) throw error;
     }
   }
 }
 
-async function startOnce(port: number, dbPath: string | null, stopTimeoutMs: number): Promise<DynamoDbLocal> {
+async function startOnce(
+  port: number,
+  dbPath: string | null,
+  stopTimeoutMs: number,
+): Promise<Omit<DynamoDbLocal, 'staleStopped'>> {
   const { command, args } = dynamoDbLocalCommand(port, dbPath);
   const child = spawn(command, args, {
-    // In memory it must write nothing anywhere a user would look.
+    // With telemetry off it writes nothing there; in memory, still keep it out of the data directory.
     cwd: dbPath ?? tmpdir(),
     // Output is drained (an unread pipe would block the child) and only its start kept for errors.
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -79,6 +79,13 @@ export function dynamoDbLocalCommand(port: number, dbPath: string | null): Dynam
     '-port',
     String(port),
     '-sharedDb',
+    // Telemetry would send data off this machine (and write a metadata file into the working
+    // directory); nothing here may talk to the internet.
+    '-disableTelemetry',
+    // CORS defaults to '*', which lets any web page open in the user's browser call DynamoDB Local
+    // (a DynamoDB request needs a preflight, which an origin that cannot exist never passes).
+    '-cors',
+    'http://dynamodb-local.invalid',
     ...(dbPath === null ? ['-inMemory'] : ['-dbPath', dbPath]),
   ];
   // A SIGKILLed parent cannot stop its child; the kernel can. setpriv sets the parent-death

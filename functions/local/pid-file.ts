@@ -57,10 +57,11 @@ export function removePidFile(dataDir: string, pid: number): void {
  * reused), is left alone.
  *
  * @param dbPath the absolute path DynamoDB Local was given, to recognise it on its command line
+ * @returns the pid it stopped, if any
  */
-export async function stopStaleDynamoDbLocal(dataDir: string, dbPath: string): Promise<void> {
+export async function stopStaleDynamoDbLocal(dataDir: string, dbPath: string): Promise<number | undefined> {
   const record = readPidFile(dataDir);
-  if (!record) return;
+  if (!record) return undefined;
   const stale = inspectProcess(record.pid);
   const isOurs = stale?.commandLine.includes('DynamoDBLocal') && stale.commandLine.includes(dbPath);
   if (stale && isOurs) {
@@ -73,4 +74,5 @@ export async function stopStaleDynamoDbLocal(dataDir: string, dbPath: string): P
     await terminate(record.pid);
   }
   rmSync(pidFilePath(dataDir), { force: true });
+  return stale && isOurs ? record.pid : undefined;
 }

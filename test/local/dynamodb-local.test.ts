@@ -59,7 +59,8 @@ async function deadPid(): Promise<number> {
   return child.pid ?? 999_999;
 }
 
-describe('startDynamoDbLocal', () => {
+// Each test starts one or two JVMs: seconds each, more on a busy machine.
+describe('startDynamoDbLocal', { timeout: 120_000 }, () => {
   it('records the child in the pid file and removes the file on stop', async () => {
     const dataDir = tempDir();
     const dynamo = await start({ dataDir });
@@ -96,6 +97,7 @@ describe('startDynamoDbLocal', () => {
     const dynamo = await start({ dataDir });
 
     // Assess
+    expect(dynamo.staleStopped).toBe(stalePid);
     expect(isAlive(stalePid)).toBe(false);
     expect(await answers(dynamo.endpoint)).toBe(true);
     expect(readPidFile(dataDir)?.pid).toBe(dynamo.pid);
@@ -107,6 +109,7 @@ describe('startDynamoDbLocal', () => {
     strays.push(other);
     writeFileSync(join(dataDir, PID_FILE_NAME), `${other.pid}\n${await deadPid()}\n`);
     const dynamo = await start({ dataDir });
+    expect(dynamo.staleStopped).toBeUndefined();
     expect(isAlive(other.pid ?? -1)).toBe(true);
     expect(readPidFile(dataDir)?.pid).toBe(dynamo.pid);
   });

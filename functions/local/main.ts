@@ -1,0 +1,99 @@
+/**
+ * `npm start`: the local server (API.md, "Local server"). Wiring only: the environment becomes
+ * parameters here (config.ts) and nowhere below; DynamoDB Local is started unless
+ * DYNAMODB_ENDPOINT is given; the table is created if missing; the app is served on 127.0.0.1;
+ * the timed work runs until SIGINT/SIGTERM, which stop everything in reverse order and exit 0.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createApp } from '../api/app';
+import { DynamoEngine } from '../core/dynamo-engine';
+import { ensureTable } from '../core/table';
+import { type LocalConfig, readConfig } from './config';
+import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { checkPort, type LocalServer, startServer } from './server';
+import { type DueWork, startDueWork } from './timers';
+
+let dynamo: DynamoDbLocal | undefined;
+let client: DynamoDBClient | undefined;
+let server: LocalServer | undefined;
+let dueWork: DueWork | undefined;
+let stopping: Promise<void> | undefined;
+
+/** Reverse order of start: no new requests, no new sweeps, then the store. Safe to call twice. */
+function stop(): Promise<void> {
+  stopping ??= (async () => {
+    await server?.close();
+    await dueWork?.stop();
+    client?.destroy();
+    await dynamo?.stop();
+  })();
+  return stopping;
+}
+
+async function start(config: LocalConfig): Promise<void> {
+  // A taken port should fail in milliseconds, not after Java has started.
+  await checkPort(config.port);
+
+  let endpoint = config.dynamoEndpoint;
+  let storeNote = `DynamoDB at ${endpoint}, table ${config.tableName}`;
+  if (endpoint === undefined) {
+    dynamo = await startDynamoDbLocal({ inMemory: config.inMemory, dataDir: config.dataDir });
+    if (dynamo.staleStopped !== undefined) {
+      console.log(`Stopped DynamoDB Local (pid ${dynamo.staleStopped}) left running by an earlier Postbox`);
+    }
+    endpoint = dynamo.endpoint;
+    storeNote = `DynamoDB Local on port ${dynamo.port}, ${dynamo.dataDir ? `data in ${dynamo.dataDir}` : 'in memory'}`;
+    void dynamo.exited.then(({ code, signal }) => {
+      if (stopping) return;
+      console.error(`DynamoDB Local exited unexpectedly (${signal ?? `code ${code}`}); stopping Postbox`);
+      void stop().then(() => process.exit(1));
+    });
+  }
+
+  client = new DynamoDBClient({
+    endpoint,
+    // Explicit region and dummy keys: the SDK's default chain would otherwise probe the network
+    // (EC2 metadata) for credentials. DynamoDB Local accepts any letters-and-digits key.
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await ensureTable(client, config.tableName);
+
+  const engine = new DynamoEngine({ client, tableName: config.tableName });
+  const app = createApp({ engine, token: config.token });
+  server = await startServer({ fetch: (request) => app.fetch(request), port: config.port });
+  dueWork = startDueWork({ run: () => engine.runDueWork() });
+  console.log(`Postbox listening on ${server.url} (${storeNote})`);
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (stopping) {
+    // A second Ctrl-C: stop waiting. The exit hook still takes DynamoDB Local along.
+    process.exit(1);
+  }
+  console.log(`${signal}: stopping Postbox`);
+  stop().then(
+    () => process.exit(0),
+    (error) => {
+      console.error(`Postbox did not stop cleanly: ${(error as Error).message}`);
+      process.exit(1);
+    },
+  );
+}
+
+// Before anything starts, so a Ctrl-C during start-up also stops DynamoDB Local.
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+try {
+  const config = readConfig(process.env, process.cwd());
+  start(config).catch(async (error: Error) => {
+    if (stopping) return;
+    console.error(`Postbox could not start: ${error.message}`);
+    await stop().catch(() => undefined);
+    process.exit(1);
+  });
+} catch (error) {
+  console.error(`Postbox could not start: ${(error as Error).message}`);
+  process.exit(1);
+}
