@@ -1,0 +1,84 @@
+/** GET /v1/openapi.json: an OpenAPI 3.1 document generated from the schemas the server validates with. */
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../functions/api/app';
+import { AUTH, expectError, send, TOKEN, throwingEngine } from './support';
+
+async function document() {
+  const answer = await send(createApp({ engine: throwingEngine() }), 'GET', '/v1/openapi.json');
+  expect(answer.status).toBe(200);
+  return answer.json;
+}
+
+describe('GET /v1/openapi.json', () => {
+  it('is OpenAPI 3.1 with exactly the routes the app serves', async () => {
+    const doc = await document();
+    expect(doc.openapi).toBe('3.1.0');
+    const routes = Object.entries(doc.paths as Record<string, object>).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(routes.sort()).toEqual(
+      [
+        'PUT /v1/queues/{queue}',
+        'GET /v1/queues/{queue}',
+        'DELETE /v1/queues/{queue}',
+        'GET /v1/queues',
+        'POST /v1/queues/{queue}/purge',
+        'POST /v1/queues/{queue}/messages',
+        'GET /v1/queues/{queue}/messages',
+        'POST /v1/queues/{queue}/messages/batch',
+        'GET /v1/queues/{queue}/messages/{id}',
+        'DELETE /v1/queues/{queue}/messages/{id}',
+        'POST /v1/queues/{queue}/receive',
+        'POST /v1/queues/{queue}/ack',
+        'POST /v1/queues/{queue}/release',
+        'POST /v1/queues/{queue}/extend',
+        'GET /v1/health',
+        'GET /v1/openapi.json',
+      ].sort(),
+    );
+  });
+
+  it('documents the ranges and strictness the server enforces', async () => {
+    const { components } = await document();
+    const publish = components.schemas.PublishRequest;
+    expect(publish.additionalProperties).toBe(false);
+    expect(publish.required).toEqual(['body']);
+    expect(publish.properties.priority).toMatchObject({ type: 'integer', minimum: 0, maximum: 9 });
+    expect(publish.properties.delaySeconds).toMatchObject({ minimum: 0, maximum: 31_536_000 });
+    expect(publish.properties.groupId).toMatchObject({ minLength: 1, maxLength: 128 });
+    expect(components.schemas.ReceiveRequest.properties.maxMessages).toMatchObject({
+      minimum: 1,
+      maximum: 10,
+    });
+    expect(components.schemas.PutQueueRequest.properties.maxReceiveCount).toMatchObject({
+      type: ['integer', 'null'],
+      minimum: 1,
+      maximum: 1000,
+    });
+    expect(components.schemas.AckBatchRequest.properties.receipts).toMatchObject({
+      minItems: 1,
+      maxItems: 100,
+    });
+    expect(components.schemas.PublishBatchRequest.properties.messages).toMatchObject({
+      minItems: 1,
+      maxItems: 25,
+    });
+    expect(components.schemas.Error.required).toEqual(['error']);
+  });
+
+  it('documents the path and query parameters', async () => {
+    const { paths } = await document();
+    const browse = paths['/v1/queues/{queue}/messages'].get.parameters;
+    expect(browse.map((p: { name: string; in: string }) => `${p.in}:${p.name}`).sort()).toEqual(
+      ['path:queue', 'query:cursor', 'query:limit', 'query:state'].sort(),
+    );
+    const limit = browse.find((p: { name: string }) => p.name === 'limit');
+    expect(limit.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 });
+  });
+
+  it('needs the token like every route but health', async () => {
+    const app = createApp({ engine: throwingEngine(), token: TOKEN });
+    expectError(await send(app, 'GET', '/v1/openapi.json'), 401, 'Unauthorized');
+    expect((await send(app, 'GET', '/v1/openapi.json', undefined, AUTH)).status).toBe(200);
+  });
+});
