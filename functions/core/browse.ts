@@ -13,10 +13,21 @@ import {
   QueryCommand,
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
+import { fetchMessages } from './batch-get';
 import { decodeCursor, encodeCursor, invalidCursor } from './cursor';
 import type { Clock } from './engine';
 import { MessageNotFoundError } from './errors';
-import { dueTimersUpTo, messageKey, messagePartition, READY_FROM, READY_TO, TIMERS_TO } from './keys';
+import {
+  dueTimersUpTo,
+  messageKey,
+  messagePartition,
+  READY_FROM,
+  READY_TO,
+  TIMERS_TO,
+  WAITING_FROM,
+  WAITING_TO,
+  waitingDueUpTo,
+} from './keys';
 import { asMessageItem, isExpired, type MessageItem, toView } from './message-item';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { removeMessage } from './remove';
@@ -33,11 +44,17 @@ interface Segment {
 
 function segmentsFor(state: BrowseState, now: number): Segment[] {
   const due = dueTimersUpTo(now);
+  const waitingDue = waitingDueUpTo(now);
+  // Group members waiting behind their head are listed after the deliverable ones.
   const ready: Segment[] = [
     { from: READY_FROM, to: READY_TO },
     { from: 'T', to: due },
+    { from: WAITING_FROM, to: waitingDue },
   ];
-  const delayed: Segment[] = [{ from: due, to: TIMERS_TO, state: 'delayed' }];
+  const delayed: Segment[] = [
+    { from: due, to: TIMERS_TO, state: 'delayed' },
+    { from: waitingDue, to: WAITING_TO },
+  ];
   const inFlight: Segment[] = [{ from: due, to: TIMERS_TO, state: 'inFlight' }];
   return { ready, delayed, inFlight, all: [...ready, ...delayed, ...inFlight] }[state];
 }
@@ -73,7 +90,7 @@ export class Browser {
       startKey = page.lastKey;
       if (!startKey) segment++;
     }
-    const messages = await this.fetch(keys);
+    const messages = await fetchMessages(this.store, keys);
     const more = segment < segments.length;
     const last = keys.at(-1);
     const cursor =
@@ -124,27 +141,6 @@ export class Browser {
     return { keys, lastKey: output.LastEvaluatedKey };
   }
 
-  /** The full items, in the order of `keys`; messages gone since the index listed them are left out. */
-  private async fetch(keys: { pk: string; sk: string }[]): Promise<MessageItem[]> {
-    if (keys.length === 0) return [];
-    const found = new Map<string, MessageItem>();
-    let pending: Record<string, AttributeValue>[] = keys.map((key) => toAttributes(key));
-    for (let round = 0; pending.length > 0 && round < 10; round++) {
-      if (round > 0) await sleep(25 * 2 ** round);
-      const output = await this.store.send<BatchGetItemCommandOutput>(
-        new BatchGetItemCommand({
-          RequestItems: { [this.store.tableName]: { Keys: pending, ConsistentRead: true } },
-        }),
-      );
-      for (const raw of output.Responses?.[this.store.tableName] ?? []) {
-        const item = asMessageItem(fromAttributes(raw) ?? {});
-        found.set(item.sk, item);
-      }
-      pending = output.UnprocessedKeys?.[this.store.tableName]?.Keys ?? [];
-    }
-    return keys.flatMap((key) => found.get(key.sk) ?? []);
-  }
-
   async get(queue: string, id: string): Promise<MessageView> {
     const meta = await this.metas.get(queue);
     const now = this.clock();
@@ -169,42 +165,56 @@ export class Browser {
   async delete(queue: string, id: string): Promise<void> {
     const meta = await this.metas.get(queue);
     const now = this.clock();
-    const removal = await removeMessage(this.store, messageKey(queue, meta.inc, id), {
-      expression:
-        'attribute_exists(#pk) AND (#retainUntil > :now OR (#state = :inFlight AND #leaseExpiresAt > :now))',
-      names: {
-        '#pk': 'pk',
-        '#retainUntil': 'retainUntil',
-        '#state': 'state',
-        '#leaseExpiresAt': 'leaseExpiresAt',
+    const removal = await removeMessage(
+      this.store,
+      messageKey(queue, meta.inc, id),
+      {
+        expression:
+          'attribute_exists(#pk) AND (#retainUntil > :now OR (#state = :inFlight AND #leaseExpiresAt > :now))',
+        names: {
+          '#pk': 'pk',
+          '#retainUntil': 'retainUntil',
+          '#state': 'state',
+          '#leaseExpiresAt': 'leaseExpiresAt',
+        },
+        values: { ':now': now, ':inFlight': 'inFlight' },
       },
-      values: { ':now': now, ':inFlight': 'inFlight' },
-    });
+      { now },
+    );
     if (!removal.removed) throw new MessageNotFoundError(queue, id);
   }
 
-  /** Exact counts at `now`: a due delayed message or an expired lease counts as ready. */
+  /**
+   * Exact counts at `now`: a due delayed message or an expired lease counts as ready, and so does
+   * a group member that is due but waits behind its head.
+   */
   async counts(meta: QueueMeta): Promise<QueueCounts> {
     const partition = messagePartition(meta.name, meta.inc);
     const now = this.clock();
     const due = dueTimersUpTo(now);
-    const [ready, waiting] = await Promise.all([
-      this.countRange(partition, { from: READY_FROM, to: due }, now),
+    const waitingDue = waitingDueUpTo(now);
+    const ranges = await Promise.all([
+      this.countRange(partition, { from: READY_FROM, to: due, as: 'ready' }, now),
       this.countRange(partition, { from: due, to: TIMERS_TO }, now),
+      this.countRange(partition, { from: WAITING_FROM, to: waitingDue, as: 'ready' }, now),
+      this.countRange(partition, { from: waitingDue, to: WAITING_TO, as: 'delayed' }, now),
     ]);
-    const delayed = waiting.get('delayed') ?? 0;
-    const inFlight = waiting.get('inFlight') ?? 0;
-    const readyCount = ready.get('ready') ?? 0;
-    return { ready: readyCount, delayed, inFlight, total: readyCount + delayed + inFlight };
+    const sum = (state: MessageState) =>
+      ranges.reduce((total, counts) => total + (counts.get(state) ?? 0), 0);
+    const [ready, delayed, inFlight] = [sum('ready'), sum('delayed'), sum('inFlight')];
+    return { ready, delayed, inFlight, total: ready + delayed + inFlight };
   }
 
   /**
-   * Counts a range by state. In the range that is due, everything not past retention is ready;
-   * beyond it, the projected state tells delayed from in flight.
+   * Counts a range of the index: each entry as the state `as`, skipping those past retention
+   * (due ranges), or by its projected state (the timers not yet due: delayed or in flight).
    */
-  private async countRange(partition: string, range: { from: string; to: string }, now: number) {
+  private async countRange(
+    partition: string,
+    range: { from: string; to: string; as?: MessageState },
+    now: number,
+  ): Promise<Map<MessageState, number>> {
     const { availabilityIndex: index } = TABLE;
-    const dueRange = range.from === READY_FROM;
     const counts = new Map<MessageState, number>();
     let startKey: Record<string, AttributeValue> | undefined;
     do {
@@ -223,17 +233,15 @@ export class Browser {
             ':apk': partition,
             ':from': range.from,
             ':to': range.to,
-            ...(dueRange ? { ':now': now } : {}),
+            ...(range.as ? { ':now': now } : {}),
           }),
-          ...(dueRange ? { FilterExpression: '#retainUntil > :now' } : {}),
+          ...(range.as ? { FilterExpression: '#retainUntil > :now' } : {}),
           ProjectionExpression: '#state, #retainUntil',
           ExclusiveStartKey: startKey,
         }),
       );
       for (const raw of output.Items ?? []) {
-        const state: MessageState = dueRange
-          ? 'ready'
-          : ((fromAttributes(raw)?.state as MessageState) ?? 'delayed');
+        const state = range.as ?? (fromAttributes(raw)?.state as MessageState) ?? 'delayed';
         counts.set(state, (counts.get(state) ?? 0) + 1);
       }
       startKey = output.LastEvaluatedKey;

@@ -5,6 +5,7 @@
  *   promote   UpdateItem SET state = ready, ask = R<ok> [REMOVE leaseExpiresAt]  IF ask = :seen
  *             (an expired lease keeps its token: its receipt holds until the next receive)
  *   drop      remove.ts  IF ask = :seen AND retainUntil <= :now      (retention)
+ *   dead-letter  dead-letter.ts, for an ended lease that used up the queue's maxReceiveCount
  */
 import {
   type AttributeValue,
@@ -12,6 +13,7 @@ import {
   type QueryCommandOutput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { isExhausted, moveMessage } from './dead-letter';
 import type { Clock } from './engine';
 import { QueueNotFoundError } from './errors';
 import {
@@ -23,7 +25,8 @@ import {
   REGISTRY_PK,
   readyKey,
 } from './keys';
-import type { QueueMetaCache } from './queue-meta';
+import type { MessageItem } from './message-item';
+import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { removeMessage } from './remove';
 import type { Signals } from './signals';
 import { fromAttributes, isConditionFailure, type Store, toAttributes } from './store';
@@ -35,6 +38,7 @@ interface IndexEntry {
   ask: string;
   state: string;
   retainUntil: number;
+  receiveCount: number;
 }
 
 /** How often ready messages are checked for retention (they have no timer of their own). */
@@ -62,7 +66,7 @@ export class DueWork {
       });
       if (!meta) continue;
       const partition = messagePartition(queue, meta.inc);
-      const promoted = await this.promoteDue(partition, now);
+      const promoted = await this.promoteDue(meta, partition, now);
       if (promoted > 0) this.signals.notify(`available:${queue}`);
       if (sweepRetention) await this.dropExpiredReady(partition, now);
     }
@@ -123,7 +127,7 @@ export class DueWork {
   }
 
   /** Moves due delayed messages and expired leases into the ready range, at their old place. */
-  private async promoteDue(partition: string, now: number): Promise<number> {
+  private async promoteDue(meta: QueueMeta, partition: string, now: number): Promise<number> {
     let promoted = 0;
     // One page a run: a backlog larger than that is taken over the next runs (receives do not wait for it).
     const { entries } = await this.query(partition, { from: 'T', to: dueTimersUpTo(now) });
@@ -133,6 +137,16 @@ export class DueWork {
         continue;
       }
       const expiredLease = entry.state === 'inFlight';
+      if (expiredLease && isExhausted(meta, entry)) {
+        await moveMessage(this.store, this.metas, this.signals, {
+          old: entry as unknown as MessageItem,
+          condition: { expression: '#ask = :seen', names: { '#ask': 'ask' }, values: { ':seen': entry.ask } },
+          target: meta.deadLetterQueue as string,
+          deadLetter: { sourceQueue: meta.name, receiveCount: entry.receiveCount, reason: 'maxReceiveCount' },
+          now,
+        });
+        continue;
+      }
       try {
         await this.store.send(
           new UpdateItemCommand({
@@ -175,10 +189,15 @@ export class DueWork {
   }
 
   private async drop(entry: IndexEntry, now: number): Promise<void> {
-    await removeMessage(this.store, entry, {
-      expression: '#ask = :seen AND #retainUntil <= :now',
-      names: { '#ask': 'ask', '#retainUntil': 'retainUntil' },
-      values: { ':seen': entry.ask, ':now': now },
-    });
+    await removeMessage(
+      this.store,
+      entry,
+      {
+        expression: '#ask = :seen AND #retainUntil <= :now',
+        names: { '#ask': 'ask', '#retainUntil': 'retainUntil' },
+        values: { ':seen': entry.ask, ':now': now },
+      },
+      { now },
+    );
   }
 }

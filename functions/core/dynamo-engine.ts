@@ -12,8 +12,11 @@ import { Publisher } from './publish';
 import { QueueMetaCache } from './queue-meta';
 import { Queues } from './queues';
 import { Receiver } from './receive';
+import { Redriver } from './redrive';
+import { Rescheduler } from './reschedule';
 import { Signals } from './signals';
 import { Store } from './store';
+import { Topics } from './topics';
 import type {
   BatchEntry,
   BrowseState,
@@ -26,6 +29,10 @@ import type {
   QueueConfig,
   QueueCounts,
   ReceiveOptions,
+  RescheduleInput,
+  Subscription,
+  Topic,
+  TopicPublishResult,
 } from './types';
 
 export interface DynamoEngineOptions {
@@ -49,18 +56,24 @@ export class DynamoEngine implements Engine {
   private readonly leases: Leases;
   private readonly browser: Browser;
   private readonly dueWork: DueWork;
+  private readonly rescheduler: Rescheduler;
+  private readonly redriver: Redriver;
+  private readonly topics: Topics;
 
   constructor(options: DynamoEngineOptions) {
     const clock = options.clock ?? Date.now;
     const signals = new Signals();
     this.store = new Store(options.client, options.tableName);
     this.metas = new QueueMetaCache(this.store, options.configCacheMs ?? 1_000);
-    this.queues = new Queues(this.store, this.metas, clock);
+    this.topics = new Topics(this.store, this.metas, clock, signals);
+    this.queues = new Queues(this.store, this.metas, clock, (queue) => this.topics.subscribersOf(queue));
     this.publisher = new Publisher(this.store, this.metas, clock, signals);
     this.receiver = new Receiver(this.store, this.metas, clock, signals);
     this.leases = new Leases(this.store, this.metas, clock, signals);
     this.browser = new Browser(this.store, this.metas, clock);
     this.dueWork = new DueWork(this.store, this.metas, clock, signals);
+    this.rescheduler = new Rescheduler(this.store, this.metas, clock);
+    this.redriver = new Redriver(this.store, this.metas, clock, signals);
   }
 
   putQueue(name: string, fields: Partial<QueueConfig>) {
@@ -134,6 +147,34 @@ export class DynamoEngine implements Engine {
 
   deleteMessage(queue: string, id: string) {
     return this.browser.delete(queue, id);
+  }
+
+  rescheduleMessage(queue: string, id: string, input: RescheduleInput): Promise<MessageView> {
+    return this.rescheduler.reschedule(queue, id, input);
+  }
+
+  redrive(queue: string, options: { to?: string; maxMessages?: number }) {
+    return this.redriver.redrive(queue, options);
+  }
+
+  putTopic(name: string, subscriptions: Subscription[]) {
+    return this.topics.put(name, subscriptions);
+  }
+
+  getTopic(name: string): Promise<Topic> {
+    return this.topics.get(name);
+  }
+
+  listTopics(options: { limit: number; cursor?: string }): Promise<Page<Topic>> {
+    return this.topics.list(options.limit, options.cursor);
+  }
+
+  deleteTopic(name: string) {
+    return this.topics.delete(name);
+  }
+
+  publishToTopic(topic: string, input: PublishInput): Promise<TopicPublishResult> {
+    return this.topics.publish(topic, input);
   }
 
   async health(): Promise<void> {

@@ -16,6 +16,10 @@ import type {
   QueueConfig,
   QueueCounts,
   ReceiveOptions,
+  RescheduleInput,
+  Subscription,
+  Topic,
+  TopicPublishResult,
 } from './types';
 
 /** Epoch milliseconds. Injected so tests control time. */
@@ -59,6 +63,18 @@ export interface Engine {
   ): Promise<Page<MessageView>>;
   getMessage(queue: string, id: string): Promise<MessageView>;
   deleteMessage(queue: string, id: string): Promise<void>;
+
+  /** Changes when (and at which priority) a ready or delayed message is delivered; in flight: Conflict. */
+  rescheduleMessage(queue: string, id: string, input: RescheduleInput): Promise<MessageView>;
+  /** Moves dead letters back: to `to`, or each to the queue it came from. */
+  redrive(queue: string, options: { to?: string; maxMessages?: number }): Promise<{ moved: number }>;
+
+  putTopic(name: string, subscriptions: Subscription[]): Promise<{ topic: Topic; created: boolean }>;
+  getTopic(name: string): Promise<Topic>;
+  listTopics(options: { limit: number; cursor?: string }): Promise<Page<Topic>>;
+  deleteTopic(name: string): Promise<void>;
+  /** Fans out to every matching subscribed queue in one transaction: all of them or none. */
+  publishToTopic(topic: string, input: PublishInput): Promise<TopicPublishResult>;
 
   /** Resolves when the store answers; throws ServiceUnavailableError otherwise. */
   health(): Promise<void>;

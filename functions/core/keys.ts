@@ -9,9 +9,15 @@
  * `inc` (the queue's incarnation) changes on purge and on re-creation, so a purge is one atomic
  * switch and nothing published to an earlier incarnation can ever resurface.
  *
+ *   pk = Q#<queue>#<inc>      sk = G#<group>          a message group: member count, head
+ *   pk = Q#<queue>#<inc>      sk = W#<group>#<seq>    a member waiting behind its group's head
+ *   pk = Q#<queue>            sk = D#<dedup id>       deduplication record
+ *   pk = TOPICS               sk = <topic>            a topic and its subscriptions
+ *
  * Availability index (apk = message pk, ask):
  *   R<9-priority><order>                 ready, in delivery order
  *   T<due ms, 15 digits><9-priority><order>  delayed (due = deliverAt) or in flight (due = lease end)
+ *   W<deliverAt ms><9-priority><order>   waiting behind its group's head: counted, never received
  * so one ascending query over [R, T<now>~] reads ready messages best first, then timers that are
  * due, and never reads a delayed or leased message that is not due yet.
  */
@@ -36,6 +42,29 @@ export const messageKey = (queue: string, inc: string, id: string) => ({
 });
 export const MESSAGE_SK_PREFIX = 'M#';
 
+// Group ids and deduplication ids are free text: encoded so that a prefix of one key can
+// never be another key (group "a" must not match the members of group "a#b").
+const encode = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+
+/** A message group's item: member count and current head. */
+export const groupKey = (partition: string, groupId: string) => ({
+  pk: partition,
+  sk: `G#${encode(groupId)}`,
+});
+/** Members waiting behind a group's head, in publish order. */
+export const waitingPrefix = (groupId: string) => `W#${encode(groupId)}#`;
+export const waitingKey = (partition: string, groupId: string, seq: number) => ({
+  pk: partition,
+  sk: `${waitingPrefix(groupId)}${pad(seq, SEQ_DIGITS)}`,
+});
+/** Deduplication record: under the queue (not the incarnation), so a purge keeps it. */
+export const dedupKey = (queue: string, deduplicationId: string) => ({
+  pk: `Q#${queue}`,
+  sk: `D#${encode(deduplicationId)}`,
+});
+export const TOPICS_PK = 'TOPICS';
+export const topicKey = (topic: string) => ({ pk: TOPICS_PK, sk: topic });
+
 const pad = (value: number, digits: number) =>
   Math.max(0, Math.floor(value)).toString().padStart(digits, '0');
 
@@ -57,8 +86,13 @@ export const dueTimersUpTo = (now: number) => `T${pad(now, TIME_DIGITS)}~`;
 export const READY_FROM = 'R';
 export const READY_TO = 'R~';
 export const TIMERS_TO = 'T~';
+export const waitingSortKey = (deliverAt: number, orderKeyValue: string) =>
+  `W${pad(deliverAt, TIME_DIGITS)}${orderKeyValue}`;
+export const waitingDueUpTo = (now: number) => `W${pad(now, TIME_DIGITS)}~`;
+export const WAITING_FROM = 'W';
+export const WAITING_TO = 'W~';
 
 /** The order key inside an availability sort key, for merging ready and due candidates. */
 export function orderKeyOf(ask: string): string {
-  return ask.startsWith('T') ? ask.slice(1 + TIME_DIGITS) : ask.slice(1);
+  return ask.startsWith('R') ? ask.slice(1) : ask.slice(1 + TIME_DIGITS);
 }

@@ -10,15 +10,16 @@
  * A lease that merely expired keeps its token until the next receive, so a late ack still works.
  */
 import { TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { moveMessage } from './dead-letter';
 import type { Clock } from './engine';
 import { ReceiptExpiredError } from './errors';
 import { messageKey, readyKey, timerKey } from './keys';
-import { ttlFor } from './message-item';
-import type { QueueMetaCache } from './queue-meta';
+import { asMessageItem, type MessageItem, ttlFor } from './message-item';
+import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { parseReceipt, type Receipt } from './receipts';
 import { removeMessage } from './remove';
 import type { Signals } from './signals';
-import { cancellationOf, isConditionFailure, type Store, toAttributes } from './store';
+import { cancellationOf, isConditionFailure, oldItemOf, type Store, toAttributes } from './store';
 import type { BatchEntry } from './types';
 
 const HOLDS = { expression: '#lease = :token', names: { '#lease': 'lease' } };
@@ -31,23 +32,25 @@ export class Leases {
     private readonly signals: Signals,
   ) {}
 
-  /** Checks the queue exists (404 before 409) and the receipt belongs to it (400). */
-  private async receipt(queue: string, text: string): Promise<Receipt> {
+  /** Checks the receipt belongs to the queue (400) and the queue exists (404, before any 409). */
+  private async receipt(queue: string, text: string): Promise<{ receipt: Receipt; meta: QueueMeta }> {
     const receipt = parseReceipt(queue, text);
-    await this.metas.get(queue);
-    return receipt;
+    const meta = await this.metas.get(queue);
+    return { receipt, meta };
   }
 
   async ack(queue: string, text: string): Promise<void> {
-    const receipt = await this.receipt(queue, text);
+    const { receipt } = await this.receipt(queue, text);
     await this.ackParsed(receipt);
   }
 
   private async ackParsed(receipt: Receipt): Promise<void> {
-    const removal = await removeMessage(this.store, messageKey(receipt.queue, receipt.inc, receipt.id), {
-      ...HOLDS,
-      values: { ':token': receipt.token },
-    });
+    const removal = await removeMessage(
+      this.store,
+      messageKey(receipt.queue, receipt.inc, receipt.id),
+      { ...HOLDS, values: { ':token': receipt.token } },
+      { now: this.clock() },
+    );
     if (!removal.removed) throw new ReceiptExpiredError();
     if (removal.old.counted) this.signals.notify(`room:${receipt.queue}`);
   }
@@ -91,9 +94,10 @@ export class Leases {
             Delete: {
               TableName: this.store.tableName,
               Key: toAttributes(messageKey(receipt.queue, receipt.inc, receipt.id)),
-              // Counted messages must also move the counter: they take the one-by-one path.
-              ConditionExpression: '#lease = :token AND attribute_not_exists(#counted)',
-              ExpressionAttributeNames: { '#lease': 'lease', '#counted': 'counted' },
+              // Counted and grouped messages move a counter or a group too: they go one by one.
+              ConditionExpression:
+                '#lease = :token AND attribute_not_exists(#counted) AND attribute_not_exists(#grp)',
+              ExpressionAttributeNames: { '#lease': 'lease', '#counted': 'counted', '#grp': 'grp' },
               ExpressionAttributeValues: toAttributes({ ':token': receipt.token }),
             },
           })),
@@ -106,12 +110,20 @@ export class Leases {
     }
   }
 
+  /**
+   * Ends the lease now. A message that has used up its receives goes to the dead-letter queue
+   * instead (same condition: the receipt must still hold).
+   */
   async release(queue: string, text: string, delaySeconds: number): Promise<void> {
-    const receipt = await this.receipt(queue, text);
+    const { receipt, meta } = await this.receipt(queue, text);
     const now = this.clock();
+    const exhausted = meta.deadLetterQueue !== null && meta.maxReceiveCount !== null;
     const dueAt = now + delaySeconds * 1000;
     const delayed = delaySeconds > 0;
-    await this.updateHeld(receipt, {
+    const released = await this.updateHeld(receipt, {
+      ...(exhausted
+        ? { condition: '#receiveCount < :max', conditionValues: { ':max': meta.maxReceiveCount } }
+        : {}),
       update: delayed
         ? 'SET #state = :delayed, #ask = :ask, #deliverAt = :due REMOVE #lease, #leaseExpiresAt'
         : 'SET #state = :ready, #ask = :ask REMOVE #lease, #leaseExpiresAt',
@@ -125,6 +137,21 @@ export class Leases {
         ? { ':delayed': 'delayed', ':ask': timerKey(dueAt, receipt.orderKey), ':due': dueAt }
         : { ':ready': 'ready', ':ask': readyKey(receipt.orderKey) },
     });
+    if (released !== 'done') {
+      const moved = await moveMessage(this.store, this.metas, this.signals, {
+        old: released.old,
+        condition: { ...HOLDS, values: { ':token': receipt.token } },
+        target: meta.deadLetterQueue as string,
+        deadLetter: {
+          sourceQueue: queue,
+          receiveCount: released.old.receiveCount,
+          reason: 'maxReceiveCount',
+        },
+        now,
+      });
+      if (!moved) throw new ReceiptExpiredError();
+      return;
+    }
     if (!delayed) this.signals.notify(`available:${queue}`);
   }
 
@@ -133,7 +160,7 @@ export class Leases {
     text: string,
     visibilityTimeoutSeconds: number,
   ): Promise<{ leaseExpiresAt: number }> {
-    const receipt = await this.receipt(queue, text);
+    const { receipt } = await this.receipt(queue, text);
     const leaseExpiresAt = this.clock() + visibilityTimeoutSeconds * 1000;
     await this.updateHeld(receipt, {
       update: 'SET #state = :inFlight, #leaseExpiresAt = :end, #ask = :ask, #ttl = :ttl',
@@ -149,28 +176,51 @@ export class Leases {
     return { leaseExpiresAt };
   }
 
+  /**
+   * Applies `change` while the receipt holds. When only `change.condition` failed (the receipt
+   * still holds), answers the message as it is, for the caller to decide.
+   */
   private async updateHeld(
     receipt: Receipt,
-    change: { update: string; names: Record<string, string>; values: Record<string, unknown> },
-  ): Promise<void> {
+    change: {
+      update: string;
+      names: Record<string, string>;
+      values: Record<string, unknown>;
+      condition?: string;
+      conditionValues?: Record<string, unknown>;
+    },
+  ): Promise<'done' | { old: MessageItem }> {
+    const holds = '#lease = :token AND #ok = :ok';
     try {
       await this.store.send(
         new UpdateItemCommand({
           TableName: this.store.tableName,
           Key: toAttributes(messageKey(receipt.queue, receipt.inc, receipt.id)),
           UpdateExpression: change.update,
-          ConditionExpression: '#lease = :token AND #ok = :ok',
-          ExpressionAttributeNames: { ...change.names, '#lease': 'lease', '#ok': 'ok' },
+          ConditionExpression: change.condition ? `${holds} AND ${change.condition}` : holds,
+          ExpressionAttributeNames: {
+            ...change.names,
+            '#lease': 'lease',
+            '#ok': 'ok',
+            ...(change.condition ? { '#receiveCount': 'receiveCount' } : {}),
+          },
           ExpressionAttributeValues: toAttributes({
             ...change.values,
+            ...change.conditionValues,
             ':token': receipt.token,
             ':ok': receipt.orderKey,
           }),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
+      return 'done';
     } catch (error) {
-      if (isConditionFailure(error)) throw new ReceiptExpiredError();
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      const old = oldItemOf(error);
+      if (change.condition && old?.lease === receipt.token && old.ok === receipt.orderKey) {
+        return { old: asMessageItem(old) };
+      }
+      throw new ReceiptExpiredError();
     }
   }
 }

@@ -30,6 +30,10 @@ export interface MessageItem {
   leaseExpiresAt?: number;
   /** After this, a message that no receipt holds is gone (retention). */
   retainUntil: number;
+  /** The group a message had before it moved into a lifo queue (which has no groups). */
+  groupLabel?: string;
+  /** A group member waiting behind its group's head (see groups.ts). */
+  waiting?: boolean;
   /** Counted in the bounded queue's #SIZE item: its removal must decrement that counter. */
   counted?: boolean;
   deadLetter?: DeadLetterInfo;
@@ -106,7 +110,7 @@ export function toDelivered(item: MessageItem, receipt?: string): DeliveredMessa
     publishedAt: item.publishedAt,
     deliverAt: item.deliverAt,
     priority: item.prio,
-    groupId: item.grp ?? null,
+    groupId: item.grp ?? item.groupLabel ?? null,
     deadLetter: item.deadLetter ?? null,
     attributes: item.attrs ?? {},
   };

@@ -1,32 +1,120 @@
 /**
- * Publishing. Order comes from the store, never from a clock: one UpdateItem reserves a range of
- * the queue's sequence (and returns the fresh configuration), then the messages are written.
+ * Publishing. The sequence range comes first (sequence.ts), then the messages are written:
  *
- *   reserve   UpdateItem #META  ADD seq :n  IF attribute_exists(pk)  → ALL_NEW (config, inc, seq)
- *   store     unbounded: PutItem (one) / BatchWriteItem (many, UnprocessedItems retried)
- *             bounded:   TransactWrite [Put message(s) counted] + [#SIZE ADD n IF size <= max - n]
+ *   plain, unbounded   PutItem (one) / BatchWriteItem (many; UnprocessedItems retried)
+ *   plain, bounded     TransactWrite [Put messages counted] + [#SIZE ADD n IF size <= max - n]
+ *   otherwise, one transaction per message, in input order ("unit"):
+ *     [Put D#<dedup id> IF attribute_not_exists(pk) OR expiresAt <= :now]   duplicate check first
+ *     [group join (groups.ts)]
+ *      Put message
+ *     [#SIZE ADD 1 IF size <= max - 1]                                    then the bound
  *
  * A message id is 128 random bits (base64url, 22 characters): unique without coordination.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  PutItemCommand,
-  TransactWriteItemsCommand,
-  UpdateItemCommand,
-  type UpdateItemCommandOutput,
-} from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { batchWrite, putRequest } from './batch-write';
 import type { Clock, PublishOptions } from './engine';
-import { QueueFullError, QueueNotFoundError } from './errors';
-import { messagePartition, queueMetaKey } from './keys';
+import { QueueFullError } from './errors';
+import { joinGroup } from './groups';
+import { dedupKey, messagePartition } from './keys';
 import { type MessageItem, newMessageItem } from './message-item';
-import { metaFromItem, type QueueMeta, type QueueMetaCache } from './queue-meta';
+import type { QueueMeta, QueueMetaCache } from './queue-meta';
+import { reserveSequence } from './sequence';
 import { backoff, type Signals } from './signals';
 import { readSize, sizeReserve } from './size';
-import { cancellationOf, fromAttributes, isConditionFailure, type Store, toAttributes } from './store';
+import { cancellationOf, type Store, toAttributes } from './store';
 import type { BatchEntry, PublishInput, PublishResult } from './types';
 
 export const newMessageId = () => randomBytes(16).toString('base64url');
+
+/** One message about to be written to one queue. */
+export interface Entry {
+  item: MessageItem;
+  deduplicationId?: string;
+}
+
+/** The writes of one message's transaction, and which of them may fail for which reason. */
+export interface Unit {
+  writes: TransactWriteItem[];
+  item: MessageItem;
+  dedupIndex: number;
+  sizeIndex: number;
+}
+
+export function buildEntry(meta: QueueMeta, input: PublishInput, seq: number, now: number): Entry {
+  const requested = input.deliverAt ?? now + (input.delaySeconds ?? meta.delaySeconds) * 1000;
+  const item = newMessageItem({
+    queue: meta.name,
+    inc: meta.inc,
+    order: meta.order,
+    id: newMessageId(),
+    seq,
+    body: JSON.stringify(input.body),
+    attributes: input.attributes ?? {},
+    priority: input.priority ?? 0,
+    // Groups exist in fifo queues only (a lifo queue takes a topic's copy without its group).
+    groupId: meta.order === 'fifo' ? input.groupId : undefined,
+    publishedAt: now,
+    deliverAt: Math.max(now, requested),
+    retentionSeconds: meta.retentionSeconds,
+    counted: meta.maxMessages > 0,
+  });
+  const deduplicated = input.deduplicationId !== undefined && meta.deduplicationWindowSeconds > 0;
+  return { item, ...(deduplicated ? { deduplicationId: input.deduplicationId } : {}) };
+}
+
+export async function buildUnit(store: Store, meta: QueueMeta, entry: Entry, now: number): Promise<Unit> {
+  const writes: TransactWriteItem[] = [];
+  let dedupIndex = -1;
+  if (entry.deduplicationId !== undefined) {
+    dedupIndex = writes.length;
+    const expiresAt = now + meta.deduplicationWindowSeconds * 1000;
+    writes.push({
+      Put: {
+        TableName: store.tableName,
+        Item: toAttributes({
+          ...dedupKey(meta.name, entry.deduplicationId),
+          id: entry.item.id,
+          deliverAt: entry.item.deliverAt,
+          expiresAt,
+          ttl: Math.ceil(expiresAt / 1000) + 3600,
+        }),
+        // A record past its window is as good as none (TTL deletes it only later).
+        ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt <= :now',
+        ExpressionAttributeNames: { '#pk': 'pk', '#expiresAt': 'expiresAt' },
+        ExpressionAttributeValues: toAttributes({ ':now': now }),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    });
+  }
+  let item = entry.item;
+  if (item.grp !== undefined) {
+    const joined = await joinGroup(store, item);
+    item = joined.item;
+    writes.push(...joined.writes);
+  }
+  writes.push({
+    Put: {
+      TableName: store.tableName,
+      Item: toAttributes(item),
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': 'pk' },
+    },
+  });
+  let sizeIndex = -1;
+  if (item.counted) {
+    sizeIndex = writes.length;
+    writes.push(sizeReserve(store.tableName, item.pk, 1, meta.maxMessages));
+  }
+  return { writes, item, dedupIndex, sizeIndex };
+}
+
+export const resultOf = (item: MessageItem): PublishResult => ({
+  id: item.id,
+  deliverAt: item.deliverAt,
+  duplicate: false,
+});
 
 export class Publisher {
   constructor(
@@ -37,72 +125,39 @@ export class Publisher {
   ) {}
 
   async publish(queue: string, inputs: PublishInput[], options: PublishOptions = {}) {
-    const meta = await this.reserveSequence(queue, inputs.length);
+    const meta = await reserveSequence(this.store, this.metas, queue, inputs.length);
     const now = this.clock();
     const firstSeq = meta.seq - inputs.length + 1;
-    const bounded = meta.maxMessages > 0;
-    const items = inputs.map((input, i) => this.toItem(meta, input, firstSeq + i, now, bounded));
-    const results: BatchEntry<PublishResult>[] = bounded
-      ? await this.storeBounded(meta, items, options)
-      : await this.storeUnbounded(items);
-    if (items.some((item) => item.state === 'ready')) this.signals.notify(`available:${queue}`);
-    return results;
-  }
-
-  private async reserveSequence(queue: string, count: number): Promise<QueueMeta> {
-    try {
-      const output = await this.store.send<UpdateItemCommandOutput>(
-        new UpdateItemCommand({
-          TableName: this.store.tableName,
-          Key: toAttributes(queueMetaKey(queue)),
-          UpdateExpression: 'ADD #seq :n',
-          ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#seq': 'seq', '#pk': 'pk' },
-          ExpressionAttributeValues: toAttributes({ ':n': count }),
-          ReturnValues: 'ALL_NEW',
-        }),
+    const entries = inputs.map((input, i) => buildEntry(meta, input, firstSeq + i, now));
+    const plain = entries.every(
+      (entry) => entry.deduplicationId === undefined && entry.item.grp === undefined,
+    );
+    const deadline = performance.now() + (options.waitSeconds ?? 0) * 1000;
+    let results: BatchEntry<PublishResult>[];
+    if (plain && meta.maxMessages === 0) {
+      results = await this.storeUnbounded(entries.map((entry) => entry.item));
+    } else if (plain) {
+      results = await this.storeBounded(
+        meta,
+        entries.map((entry) => entry.item),
+        deadline,
+        options.signal,
       );
-      const meta = metaFromItem(fromAttributes(output.Attributes) ?? {});
-      this.metas.remember(meta);
-      return meta;
-    } catch (error) {
-      if (isConditionFailure(error)) {
-        this.metas.forget(queue);
-        throw new QueueNotFoundError(queue);
-      }
-      throw error;
+    } else {
+      results = [];
+      // One after the other, in input order: a group's head is the earliest of its members.
+      for (const entry of entries)
+        results.push(await this.storeUnit(meta, entry, now, deadline, options.signal));
     }
-  }
-
-  private toItem(
-    meta: QueueMeta,
-    input: PublishInput,
-    seq: number,
-    now: number,
-    counted: boolean,
-  ): MessageItem {
-    const requested = input.deliverAt ?? now + (input.delaySeconds ?? meta.delaySeconds) * 1000;
-    return newMessageItem({
-      queue: meta.name,
-      inc: meta.inc,
-      order: meta.order,
-      id: newMessageId(),
-      seq,
-      body: JSON.stringify(input.body),
-      attributes: input.attributes ?? {},
-      priority: input.priority ?? 0,
-      groupId: input.groupId,
-      publishedAt: now,
-      deliverAt: Math.max(now, requested),
-      retentionSeconds: meta.retentionSeconds,
-      counted,
-    });
+    if (results.some((result) => result.ok && !result.value.duplicate))
+      this.signals.notify(`available:${queue}`);
+    return results;
   }
 
   private async storeUnbounded(items: MessageItem[]): Promise<BatchEntry<PublishResult>[]> {
     if (items.length === 1) {
       await this.store.send(
-        new PutItemCommand({ TableName: this.store.tableName, Item: toAttributes(items[0]!) }),
+        new PutItemCommand({ TableName: this.store.tableName, Item: toAttributes(items[0] as MessageItem) }),
       );
     } else {
       await batchWrite(this.store, items.map(putRequest));
@@ -111,15 +166,15 @@ export class Publisher {
   }
 
   /**
-   * Takes as many messages as there is room for, in input order; waits up to `waitSeconds` for
+   * Takes as many messages as there is room for, in input order; waits until `deadline` for
    * room for the rest, then fails each remaining one with QueueFull.
    */
-  private async storeBounded(meta: QueueMeta, items: MessageItem[], options: PublishOptions) {
+  private async storeBounded(meta: QueueMeta, items: MessageItem[], deadline: number, signal?: AbortSignal) {
+    const partition = messagePartition(meta.name, meta.inc);
     const results: BatchEntry<PublishResult>[] = [];
-    const deadline = performance.now() + (options.waitSeconds ?? 0) * 1000;
     let pending = items;
     for (let attempt = 0; pending.length > 0; attempt++) {
-      const room = meta.maxMessages - (await readSize(this.store, messagePartition(meta.name, meta.inc)));
+      const room = meta.maxMessages - (await readSize(this.store, partition));
       const take = pending.slice(0, Math.max(0, room));
       if (take.length > 0 && (await this.tryStoreCounted(meta, take))) {
         results.push(...take.map((item) => ({ ok: true as const, value: resultOf(item) })));
@@ -127,17 +182,12 @@ export class Publisher {
         attempt = -1;
         continue;
       }
-      const left = deadline - performance.now();
-      if (left <= 0 || options.signal?.aborted) break;
-      await this.signals.wait(`room:${meta.name}`, Math.min(left, backoff(attempt, 50, 500)), options.signal);
+      if (!(await this.waitForRoom(meta.name, deadline, attempt, signal))) break;
     }
-    const retryAfterSeconds = 1;
-    for (const _ of pending)
-      results.push({ ok: false, error: new QueueFullError(meta.name, retryAfterSeconds) });
+    for (const _ of pending) results.push({ ok: false, error: new QueueFullError(meta.name) });
     return results;
   }
 
-  /** One transaction: the messages and the counter move together or not at all. */
   private async tryStoreCounted(meta: QueueMeta, items: MessageItem[]): Promise<boolean> {
     try {
       await this.store.send(
@@ -160,10 +210,44 @@ export class Publisher {
       throw error;
     }
   }
-}
 
-const resultOf = (item: MessageItem): PublishResult => ({
-  id: item.id,
-  deliverAt: item.deliverAt,
-  duplicate: false,
-});
+  private async storeUnit(
+    meta: QueueMeta,
+    entry: Entry,
+    now: number,
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<BatchEntry<PublishResult>> {
+    let conflicts = 0;
+    for (let attempt = 0; ; attempt++) {
+      const unit = await buildUnit(this.store, meta, entry, now);
+      try {
+        await this.store.send(new TransactWriteItemsCommand({ TransactItems: unit.writes }));
+        return { ok: true, value: resultOf(unit.item) };
+      } catch (error) {
+        const cancellation = cancellationOf(error);
+        if (!cancellation) throw error;
+        if (cancellation.failedIndex >= 0 && cancellation.failedIndex === unit.dedupIndex) {
+          const first = cancellation.oldItem as { id: string; deliverAt: number };
+          return { ok: true, value: { id: first.id, deliverAt: first.deliverAt, duplicate: true } };
+        }
+        if (cancellation.failedIndex >= 0 && cancellation.failedIndex === unit.sizeIndex) {
+          if (!(await this.waitForRoom(meta.name, deadline, attempt, signal))) {
+            return { ok: false, error: new QueueFullError(meta.name) };
+          }
+          continue;
+        }
+        // Otherwise the group changed under us or a transaction conflicted: build again.
+        if (++conflicts > 20) throw error;
+      }
+    }
+  }
+
+  /** Waits a little for a bounded queue to have room; false when the deadline has passed. */
+  private async waitForRoom(queue: string, deadline: number, attempt: number, signal?: AbortSignal) {
+    const left = deadline - performance.now();
+    if (left <= 0 || signal?.aborted) return false;
+    await this.signals.wait(`room:${queue}`, Math.min(left, backoff(attempt, 50, 500)), signal);
+    return true;
+  }
+}

@@ -43,6 +43,7 @@ export class Queues {
     private readonly store: Store,
     private readonly metas: QueueMetaCache,
     private readonly clock: () => number,
+    private readonly subscribersOf: (queue: string) => Promise<string[]>,
   ) {}
 
   async put(name: string, fields: Partial<QueueConfig>): Promise<{ queue: Queue; created: boolean }> {
@@ -262,6 +263,10 @@ export class Queues {
   }
 
   private async assertNotReferenced(name: string): Promise<void> {
+    const [topic] = await this.subscribersOf(name);
+    if (topic !== undefined) {
+      throw new ConflictError(`Queue '${name}' is subscribed by topic '${topic}'; change that topic first.`);
+    }
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const page: QueryCommandOutput = await this.store.send(

@@ -20,6 +20,7 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
+import { isExhausted, moveMessage } from './dead-letter';
 import type { Clock } from './engine';
 import { dueTimersUpTo, messagePartition, orderKeyOf, READY_FROM, timerKey } from './keys';
 import { asMessageItem, isExpired, type MessageItem, toDelivered, ttlFor } from './message-item';
@@ -35,6 +36,7 @@ interface Candidate {
   pk: string;
   sk: string;
   ask: string;
+  receiveCount?: number;
 }
 
 /** How long after a lost race this process keeps spreading its claims on that queue. */
@@ -93,6 +95,30 @@ export class Receiver {
   }
 
   private async findCandidates(meta: QueueMeta, now: number, max: number): Promise<Candidate[]> {
+    const found = await this.queryAvailable(meta, now, READY_FROM, Math.min(100, max * 2 + 4));
+    if (meta.deadLetterQueue !== null && meta.maxReceiveCount !== null) {
+      // Leases that ended after the last allowed receive go to the dead-letter queue before this
+      // receive returns, even when enough ready messages stand ahead of them in the range.
+      const ended = await this.queryAvailable(meta, now, 'T', 10);
+      const exhausted = ended.filter((candidate) => isExhausted(meta, candidate));
+      await Promise.all(exhausted.map((candidate) => this.deadLetter(meta, candidate, now)));
+    }
+    const candidates = found
+      .filter((candidate) => !this.claiming.has(candidate.pk + candidate.sk) && !isExhausted(meta, candidate))
+      // Ready ones come first from the index; due timers join them at their place in delivery order.
+      .sort((a, b) => (orderKeyOf(a.ask) < orderKeyOf(b.ask) ? -1 : 1));
+    const conflictAt = this.lastConflict.get(meta.name);
+    if (conflictAt !== undefined && performance.now() - conflictAt < CONTENTION_MEMORY_MS)
+      shuffle(candidates);
+    return candidates;
+  }
+
+  private async queryAvailable(
+    meta: QueueMeta,
+    now: number,
+    from: string,
+    limit: number,
+  ): Promise<Candidate[]> {
     const { availabilityIndex: index } = TABLE;
     const output = await this.store.send<QueryCommandOutput>(
       new QueryCommand({
@@ -102,21 +128,26 @@ export class Receiver {
         ExpressionAttributeNames: { '#apk': index.partitionKey, '#ask': index.sortKey },
         ExpressionAttributeValues: toAttributes({
           ':apk': messagePartition(meta.name, meta.inc),
-          ':from': READY_FROM,
+          ':from': from,
           ':to': dueTimersUpTo(now),
         }),
-        Limit: Math.min(100, max * 2 + 4),
+        Limit: limit,
       }),
     );
-    const candidates = (output.Items ?? [])
-      .map((raw: Record<string, AttributeValue>) => fromAttributes(raw) as unknown as Candidate)
-      .filter((candidate) => !this.claiming.has(candidate.pk + candidate.sk))
-      // Ready ones come first from the index; due timers join them at their place in delivery order.
-      .sort((a, b) => (orderKeyOf(a.ask) < orderKeyOf(b.ask) ? -1 : 1));
-    const conflictAt = this.lastConflict.get(meta.name);
-    if (conflictAt !== undefined && performance.now() - conflictAt < CONTENTION_MEMORY_MS)
-      shuffle(candidates);
-    return candidates;
+    return (output.Items ?? []).map(
+      (raw: Record<string, AttributeValue>) => fromAttributes(raw) as unknown as Candidate,
+    );
+  }
+
+  /** Moves a message whose last allowed lease has ended to the dead-letter queue. */
+  private async deadLetter(meta: QueueMeta, old: Candidate | MessageItem, now: number): Promise<void> {
+    await moveMessage(this.store, this.metas, this.signals, {
+      old: old as MessageItem,
+      condition: { expression: '#ask = :seen', names: { '#ask': 'ask' }, values: { ':seen': old.ask } },
+      target: meta.deadLetterQueue as string,
+      deadLetter: { sourceQueue: meta.name, receiveCount: old.receiveCount ?? 0, reason: 'maxReceiveCount' },
+      now,
+    });
   }
 
   private async claim(
@@ -130,7 +161,7 @@ export class Receiver {
     try {
       const outcome =
         options.ack === 'auto'
-          ? await this.claimAndRemove(candidate, now)
+          ? await this.claimAndRemove(meta, candidate, now)
           : await this.claimLease(
               meta,
               candidate,
@@ -138,7 +169,10 @@ export class Receiver {
               options.visibilityTimeoutSeconds ?? meta.visibilityTimeoutSeconds,
             );
       if ('message' in outcome) return outcome.message;
-      if (outcome.old && isExpired(outcome.old, now)) await this.dropExpired(outcome.old, now);
+      const old = outcome.old;
+      if (old && isExpired(old, now)) await this.dropExpired(old, now);
+      else if (old && old.ask === candidate.ask && isExhausted(meta, old))
+        await this.deadLetter(meta, old, now);
       else this.lastConflict.set(meta.name, performance.now());
       return undefined;
     } finally {
@@ -154,6 +188,7 @@ export class Receiver {
   ) {
     const token = newLeaseToken();
     const orderKey = orderKeyOf(candidate.ask);
+    const exhaustible = meta.deadLetterQueue !== null && meta.maxReceiveCount !== null;
     const leaseExpiresAt = now + visibilityTimeoutSeconds * 1000;
     try {
       const output = await this.store.send<UpdateItemCommandOutput>(
@@ -162,7 +197,7 @@ export class Receiver {
           Key: toAttributes({ pk: candidate.pk, sk: candidate.sk }),
           UpdateExpression:
             'SET #state = :inFlight, #lease = :token, #leaseExpiresAt = :end, #ask = :lease, #ttl = :ttl ADD #receiveCount :one',
-          ConditionExpression: '#ask = :seen AND #retainUntil > :now',
+          ConditionExpression: `#ask = :seen AND #retainUntil > :now${exhaustible ? ' AND #receiveCount < :max' : ''}`,
           ExpressionAttributeNames: {
             '#state': 'state',
             '#lease': 'lease',
@@ -181,6 +216,7 @@ export class Receiver {
             ':one': 1,
             ':seen': candidate.ask,
             ':now': now,
+            ...(exhaustible ? { ':max': meta.maxReceiveCount } : {}),
           }),
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -197,12 +233,26 @@ export class Receiver {
   }
 
   /** At-most-once delivery: the message is deleted by the claim itself. */
-  private async claimAndRemove(candidate: Candidate, now: number) {
-    const removal = await removeMessage(this.store, candidate, {
-      expression: '#ask = :seen AND #retainUntil > :now',
-      names: { '#ask': 'ask', '#retainUntil': 'retainUntil' },
-      values: { ':seen': candidate.ask, ':now': now },
-    });
+  private async claimAndRemove(meta: QueueMeta, candidate: Candidate, now: number) {
+    const exhaustible = meta.deadLetterQueue !== null && meta.maxReceiveCount !== null;
+    const removal = await removeMessage(
+      this.store,
+      candidate,
+      {
+        expression: `#ask = :seen AND #retainUntil > :now${exhaustible ? ' AND #receiveCount < :max' : ''}`,
+        names: {
+          '#ask': 'ask',
+          '#retainUntil': 'retainUntil',
+          ...(exhaustible ? { '#receiveCount': 'receiveCount' } : {}),
+        },
+        values: {
+          ':seen': candidate.ask,
+          ':now': now,
+          ...(exhaustible ? { ':max': meta.maxReceiveCount } : {}),
+        },
+      },
+      { now },
+    );
     if (!removal.removed) return { old: removal.old };
     if (removal.old.counted) this.signals.notify(`room:${queueOfPartition(candidate.pk)}`);
     return { message: toDelivered({ ...removal.old, receiveCount: removal.old.receiveCount + 1 }) };
@@ -210,11 +260,16 @@ export class Receiver {
 
   /** Retention: a message past its time is dropped by whoever meets it first. */
   private async dropExpired(old: MessageItem, now: number): Promise<void> {
-    await removeMessage(this.store, old, {
-      expression: '#ask = :seen AND #retainUntil <= :now',
-      names: { '#ask': 'ask', '#retainUntil': 'retainUntil' },
-      values: { ':seen': old.ask, ':now': now },
-    });
+    await removeMessage(
+      this.store,
+      old,
+      {
+        expression: '#ask = :seen AND #retainUntil <= :now',
+        names: { '#ask': 'ask', '#retainUntil': 'retainUntil' },
+        values: { ':seen': old.ask, ':now': now },
+      },
+      { now },
+    );
   }
 }
 

@@ -1,20 +1,26 @@
 /**
- * Removing a message (ack, auto-ack, cancel, retention drop) under a condition, keeping a bounded
- * queue's counter exact:
+ * Removing a message (ack, auto-ack, cancel, retention drop, dead-letter and redrive moves)
+ * under a condition, keeping what depends on it exact:
  *
- *   1. DeleteItem  IF <condition> AND attribute_not_exists(counted)          → ALL_OLD
- *   2. only if (1) failed and the old item is counted:
- *      TransactWrite [Delete IF <condition> AND counted = true] + [#SIZE ADD -1]
+ *   plain      DeleteItem  IF <condition> AND attribute_not_exists(counted) AND attribute_not_exists(grp)
+ *   otherwise  TransactWrite [Delete IF <condition> AND <the facts below still hold>]
+ *                            [+ #SIZE ADD -1            when the message is counted (bounded queue)]
+ *                            [+ group hand-over         when it belongs to a group (groups.ts)]
+ *                            [+ `along` writes          e.g. the Put into a dead-letter queue]
  *
- * Unbounded queues pay one request; a counted message pays one more, and never leaves the
- * counter out of step with the messages.
+ * An unbounded, ungrouped message costs one request, as before; the rest never leave a counter,
+ * a group or a move half-done.
  */
 import {
   DeleteItemCommand,
   type DeleteItemCommandOutput,
+  GetItemCommand,
+  type GetItemCommandOutput,
+  type TransactWriteItem,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { ServiceUnavailableError } from './errors';
+import { leaveGroup } from './groups';
 import { asMessageItem, type MessageItem } from './message-item';
 import { sizeAdd } from './size';
 import {
@@ -34,69 +40,112 @@ export interface Condition {
   values?: Item;
 }
 
+export interface RemoveOptions {
+  /** The clock's now: a group's next head becomes ready or delayed by it. */
+  now: number;
+  /** Writes that must happen in the same transaction as the removal. */
+  along?: (old: MessageItem) => Promise<TransactWriteItem[]> | TransactWriteItem[];
+}
+
 export type Removal =
   | { removed: true; old: MessageItem }
   /** `old` is the item as it was when the condition failed; undefined when there was none. */
   | { removed: false; old: MessageItem | undefined };
 
-export async function removeMessage(store: Store, key: Key, condition: Condition): Promise<Removal> {
-  const names = { ...condition.names, '#counted': 'counted' };
-  try {
-    const output = await store.send<DeleteItemCommandOutput>(
-      new DeleteItemCommand({
-        TableName: store.tableName,
-        Key: toAttributes({ pk: key.pk, sk: key.sk }),
-        ConditionExpression: `(${condition.expression}) AND attribute_not_exists(#counted)`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: condition.values ? toAttributes(condition.values) : undefined,
-        ReturnValues: 'ALL_OLD',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-    return { removed: true, old: asMessageItem(fromAttributes(output.Attributes) ?? {}) };
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    const old = oldItemOf(error);
-    if (!old?.counted) return { removed: false, old: old && asMessageItem(old) };
-    return removeCounted(store, key, condition, asMessageItem(old));
-  }
-}
+const MAX_ATTEMPTS = 5;
 
-async function removeCounted(
+export async function removeMessage(
   store: Store,
   key: Key,
   condition: Condition,
-  old: MessageItem,
+  options: RemoveOptions,
 ): Promise<Removal> {
-  for (let attempt = 0; attempt < 3; attempt++) {
+  const messageKey = { pk: key.pk, sk: key.sk };
+  let old: MessageItem | undefined;
+  if (!options.along) {
     try {
-      await store.send(
-        new TransactWriteItemsCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: store.tableName,
-                Key: toAttributes({ pk: key.pk, sk: key.sk }),
-                ConditionExpression: `(${condition.expression}) AND #counted = :counted`,
-                ExpressionAttributeNames: { ...condition.names, '#counted': 'counted' },
-                ExpressionAttributeValues: toAttributes({ ...condition.values, ':counted': true }),
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
-            },
-            sizeAdd(store.tableName, key.pk, -1),
-          ],
+      const output = await store.send<DeleteItemCommandOutput>(
+        new DeleteItemCommand({
+          TableName: store.tableName,
+          Key: toAttributes(messageKey),
+          ConditionExpression: `(${condition.expression}) AND attribute_not_exists(#counted) AND attribute_not_exists(#grp)`,
+          ExpressionAttributeNames: { ...condition.names, '#counted': 'counted', '#grp': 'grp' },
+          ExpressionAttributeValues: condition.values ? toAttributes(condition.values) : undefined,
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
+      return { removed: true, old: asMessageItem(fromAttributes(output.Attributes) ?? {}) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const item = oldItemOf(error);
+      old = item && asMessageItem(item);
+      if (!old || !(old.counted || old.grp)) return { removed: false, old };
+    }
+  } else {
+    old = await readItem(store, messageKey);
+    if (!old) return { removed: false, old };
+  }
+  return removeTransactionally(store, messageKey, condition, options, old);
+}
+
+async function removeTransactionally(
+  store: Store,
+  key: Key,
+  condition: Condition,
+  options: RemoveOptions,
+  first: MessageItem,
+): Promise<Removal> {
+  let old: MessageItem | undefined = first;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS && old; attempt++) {
+    // The facts this plan relies on are part of the condition: if they changed, plan again.
+    const facts = [
+      old.counted ? '#counted = :true' : 'attribute_not_exists(#counted)',
+      old.waiting ? '#waiting = :true' : 'attribute_not_exists(#waiting)',
+    ];
+    const writes: TransactWriteItem[] = [
+      {
+        Delete: {
+          TableName: store.tableName,
+          Key: toAttributes(key),
+          ConditionExpression: `(${condition.expression}) AND ${facts.join(' AND ')}`,
+          ExpressionAttributeNames: { ...condition.names, '#counted': 'counted', '#waiting': 'waiting' },
+          ExpressionAttributeValues: toAttributes({ ...condition.values, ':true': true }),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      ...(old.counted ? [sizeAdd(store.tableName, key.pk, -1)] : []),
+      ...(old.grp !== undefined ? await leaveGroup(store, old, options.now) : []),
+      ...(options.along ? await options.along(old) : []),
+    ];
+    try {
+      await store.send(new TransactWriteItemsCommand({ TransactItems: writes }));
       return { removed: true, old };
     } catch (error) {
       const cancellation = cancellationOf(error);
       if (!cancellation) throw error;
       if (cancellation.failedIndex === 0) {
-        const current = cancellation.oldItem;
-        return { removed: false, old: current && asMessageItem(current) };
+        const current = cancellation.oldItem && asMessageItem(cancellation.oldItem);
+        const factsChanged =
+          current &&
+          (Boolean(current.counted) !== Boolean(old.counted) ||
+            Boolean(current.waiting) !== Boolean(old.waiting));
+        if (!factsChanged) return { removed: false, old: current };
+        old = current;
+        continue;
       }
-      if (!cancellation.conflict) throw error;
+      // A group, a counter or a destination changed under us (or a concurrent transaction): plan again.
+      old = await readItem(store, key);
     }
   }
+  if (!old) return { removed: false, old };
   throw new ServiceUnavailableError('The message is being changed concurrently; retry.');
+}
+
+async function readItem(store: Store, key: Key): Promise<MessageItem | undefined> {
+  const { Item } = await store.send<GetItemCommandOutput>(
+    new GetItemCommand({ TableName: store.tableName, Key: toAttributes(key), ConsistentRead: true }),
+  );
+  const item = fromAttributes(Item);
+  return item && asMessageItem(item);
 }

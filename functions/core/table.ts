@@ -23,7 +23,7 @@ export const TABLE = {
     name: 'avail',
     partitionKey: 'apk',
     sortKey: 'ask',
-    projected: ['state', 'retainUntil'],
+    projected: ['state', 'retainUntil', 'receiveCount'],
   },
 } as const;
 

@@ -106,3 +106,33 @@ export interface Page<T> {
 
 /** One entry of a batch answer: the result, or that entry's own error. */
 export type BatchEntry<T> = { ok: true; value: T } | { ok: false; error: Error };
+
+/** A topic's subscription: the queue gets a copy when every filter key matches (see API.md). */
+export interface Subscription {
+  queue: string;
+  filter?: Record<string, string[]>;
+}
+
+export interface Topic {
+  name: string;
+  subscriptions: Subscription[];
+  createdAt: number;
+}
+
+export interface TopicDelivery {
+  queue: string;
+  id: string;
+  /** Present (true) when the queue already had this deduplicationId. */
+  duplicate?: true;
+}
+
+export interface TopicPublishResult {
+  id: string;
+  deliveries: TopicDelivery[];
+}
+
+export interface RescheduleInput {
+  /** Epoch ms; a past time means now. */
+  deliverAt?: number;
+  priority?: number;
+}

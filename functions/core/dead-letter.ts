@@ -1,0 +1,103 @@
+/**
+ * Dead-lettering and redrive: moving a message to another queue in one transaction, so it is
+ * never lost and never in both queues.
+ *
+ *   move   UpdateItem target #META ADD seq 1                     (its place: last in the target)
+ *          TransactWrite [Delete source IF <condition>]          (remove.ts: counter, group hand-over)
+ *                        [Put target message IF attribute_not_exists(pk)]
+ *                        [group join in the target]  [#SIZE ADD 1 when the target is bounded]
+ *
+ * The target takes the message even when it is full (the contract says so for dead letters and
+ * redrive): its counter moves without a bound condition.
+ */
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { joinGroup } from './groups';
+import { type MessageItem, newMessageItem } from './message-item';
+import type { QueueMetaCache } from './queue-meta';
+import { type Condition, removeMessage } from './remove';
+import { reserveSequence } from './sequence';
+import type { Signals } from './signals';
+import { sizeAdd } from './size';
+import { type Store, toAttributes } from './store';
+import type { DeadLetterInfo } from './types';
+
+export interface Move {
+  /** The message as last seen in its current queue. */
+  old: MessageItem;
+  /** Must still hold for the source message at the time of the move. */
+  condition: Condition;
+  target: string;
+  /** Set: the message arrives as a dead letter. Null: it arrives as a fresh message (redrive). */
+  deadLetter: DeadLetterInfo | null;
+  now: number;
+}
+
+export async function moveMessage(
+  store: Store,
+  metas: QueueMetaCache,
+  signals: Signals,
+  move: Move,
+): Promise<boolean> {
+  const removal = await removeMessage(store, move.old, move.condition, {
+    now: move.now,
+    along: async (current) => {
+      const target = await reserveSequence(store, metas, move.target, 1);
+      let item: MessageItem = {
+        ...newMessageItem({
+          queue: target.name,
+          inc: target.inc,
+          order: target.order,
+          id: current.id,
+          seq: target.seq,
+          body: current.body,
+          attributes: current.attrs ?? {},
+          priority: current.prio,
+          groupId: target.order === 'fifo' ? current.grp : undefined,
+          publishedAt: current.publishedAt,
+          deliverAt: move.now,
+          retentionSeconds: target.retentionSeconds,
+          counted: target.maxMessages > 0,
+        }),
+        ...(move.deadLetter ? { deadLetter: move.deadLetter } : {}),
+      };
+      // A lifo queue has no groups; it still shows where the message's group was.
+      const groupLabel = current.grp ?? current.groupLabel;
+      if (target.order === 'lifo' && groupLabel !== undefined) item.groupLabel = groupLabel;
+      const writes: TransactWriteItem[] = [];
+      if (item.grp !== undefined) {
+        const joined = await joinGroup(store, item);
+        item = joined.item;
+        writes.push(...joined.writes);
+      }
+      writes.push({
+        Put: {
+          TableName: store.tableName,
+          Item: toAttributes(item),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+        },
+      });
+      if (item.counted) writes.push(sizeAdd(store.tableName, item.pk, 1));
+      return writes;
+    },
+  });
+  if (removal.removed) {
+    signals.notify(`available:${move.target}`);
+    if (removal.old.counted) signals.notify(`room:${queueOfPartition(move.old.pk)}`);
+  }
+  return removal.removed;
+}
+
+const queueOfPartition = (partition: string) => partition.split('#')[1] ?? '';
+
+/** Whether a message whose lease has ended must go to the dead-letter queue instead of back. */
+export function isExhausted(
+  meta: { maxReceiveCount: number | null; deadLetterQueue: string | null },
+  item: { receiveCount?: number },
+) {
+  return (
+    meta.deadLetterQueue !== null &&
+    meta.maxReceiveCount !== null &&
+    (item.receiveCount ?? 0) >= meta.maxReceiveCount
+  );
+}

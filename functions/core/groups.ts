@@ -1,0 +1,192 @@
+/**
+ * Message groups (fifo queues). Only a group's head is available to receives; the other members
+ * wait outside the receive range (ask = W…), each with a pointer item W#<group>#<seq> so the next
+ * head is found by one consistent query. A blocked group therefore costs a receive nothing.
+ *
+ *   join (publish, dead-letter, redrive):
+ *     no group item → Put G#<group> {members: 1, head: id}  IF attribute_not_exists(members)
+ *                     + the message as usual (ready or delayed)
+ *     group exists  → Update G#<group> ADD members 1        IF attribute_exists(members)
+ *                     + the message as waiting + its pointer
+ *   leave (ack, cancel, dead-letter, retention):
+ *     a waiting member → Delete its pointer, Update G ADD members -1  IF members > 1
+ *     the head, next exists → Delete next pointer, next message becomes available (IF waiting),
+ *                     Update G SET head = next ADD members -1  IF head = :id
+ *     the head, alone → Delete G  IF head = :id AND members = 1
+ * Each goes into the same transaction as the message write, so a group is never without a head
+ * while it has members, and never has two.
+ */
+import {
+  GetItemCommand,
+  type GetItemCommandOutput,
+  QueryCommand,
+  type QueryCommandOutput,
+  type TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
+import {
+  groupKey,
+  MESSAGE_SK_PREFIX,
+  readyKey,
+  timerKey,
+  waitingKey,
+  waitingPrefix,
+  waitingSortKey,
+} from './keys';
+import type { MessageItem } from './message-item';
+import { fromAttributes, type Store, toAttributes } from './store';
+
+interface WaitingPointer {
+  pk: string;
+  sk: string;
+  id: string;
+  deliverAt: number;
+  ok: string;
+}
+
+/** The message as a waiting member: counted and browsable (W range), never received. */
+export function asWaiting(item: MessageItem): MessageItem {
+  return { ...item, ask: waitingSortKey(item.deliverAt, item.ok), waiting: true };
+}
+
+/** Transaction items that add `item` to its group; `item` may be returned changed (waiting). */
+export async function joinGroup(
+  store: Store,
+  item: MessageItem,
+): Promise<{ item: MessageItem; writes: TransactWriteItem[] }> {
+  const groupId = item.grp as string;
+  const key = groupKey(item.pk, groupId);
+  const { Item } = await store.send<GetItemCommandOutput>(
+    new GetItemCommand({ TableName: store.tableName, Key: toAttributes(key), ConsistentRead: true }),
+  );
+  if (!Item) {
+    return {
+      item,
+      writes: [
+        {
+          Put: {
+            TableName: store.tableName,
+            Item: toAttributes({ ...key, members: 1, head: item.id }),
+            ConditionExpression: 'attribute_not_exists(#members)',
+            ExpressionAttributeNames: { '#members': 'members' },
+          },
+        },
+      ],
+    };
+  }
+  const waiting = asWaiting(item);
+  return {
+    item: waiting,
+    writes: [
+      {
+        Update: {
+          TableName: store.tableName,
+          Key: toAttributes(key),
+          UpdateExpression: 'ADD #members :one',
+          ConditionExpression: 'attribute_exists(#members)',
+          ExpressionAttributeNames: { '#members': 'members' },
+          ExpressionAttributeValues: toAttributes({ ':one': 1 }),
+        },
+      },
+      {
+        Put: {
+          TableName: store.tableName,
+          Item: toAttributes({
+            ...waitingKey(item.pk, groupId, item.seq),
+            id: item.id,
+            deliverAt: item.deliverAt,
+            ok: item.ok,
+          }),
+        },
+      },
+    ],
+  };
+}
+
+/** Transaction items that take `old` out of its group, handing the head on when it was the head. */
+export async function leaveGroup(store: Store, old: MessageItem, now: number): Promise<TransactWriteItem[]> {
+  const groupId = old.grp as string;
+  const key = groupKey(old.pk, groupId);
+  if (old.waiting) {
+    return [
+      { Delete: { TableName: store.tableName, Key: toAttributes(waitingKey(old.pk, groupId, old.seq)) } },
+      {
+        Update: {
+          TableName: store.tableName,
+          Key: toAttributes(key),
+          UpdateExpression: 'ADD #members :minus',
+          ConditionExpression: '#members > :one',
+          ExpressionAttributeNames: { '#members': 'members' },
+          ExpressionAttributeValues: toAttributes({ ':minus': -1, ':one': 1 }),
+        },
+      },
+    ];
+  }
+  const next = await nextWaiting(store, old.pk, groupId);
+  if (!next) {
+    return [
+      {
+        Delete: {
+          TableName: store.tableName,
+          Key: toAttributes(key),
+          ConditionExpression: '#head = :id AND #members = :one',
+          ExpressionAttributeNames: { '#head': 'head', '#members': 'members' },
+          ExpressionAttributeValues: toAttributes({ ':id': old.id, ':one': 1 }),
+        },
+      },
+    ];
+  }
+  const due = next.deliverAt <= now;
+  return [
+    {
+      Delete: {
+        TableName: store.tableName,
+        Key: toAttributes({ pk: next.pk, sk: next.sk }),
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+      },
+    },
+    {
+      Update: {
+        TableName: store.tableName,
+        Key: toAttributes({ pk: old.pk, sk: `${MESSAGE_SK_PREFIX}${next.id}` }),
+        UpdateExpression: 'SET #ask = :ask, #state = :state REMOVE #waiting',
+        ConditionExpression: '#waiting = :true',
+        ExpressionAttributeNames: { '#ask': 'ask', '#state': 'state', '#waiting': 'waiting' },
+        ExpressionAttributeValues: toAttributes({
+          ':ask': due ? readyKey(next.ok) : timerKey(next.deliverAt, next.ok),
+          ':state': due ? 'ready' : 'delayed',
+          ':true': true,
+        }),
+      },
+    },
+    {
+      Update: {
+        TableName: store.tableName,
+        Key: toAttributes(key),
+        UpdateExpression: 'SET #head = :next ADD #members :minus',
+        ConditionExpression: '#head = :id',
+        ExpressionAttributeNames: { '#head': 'head', '#members': 'members' },
+        ExpressionAttributeValues: toAttributes({ ':next': next.id, ':id': old.id, ':minus': -1 }),
+      },
+    },
+  ];
+}
+
+async function nextWaiting(
+  store: Store,
+  partition: string,
+  groupId: string,
+): Promise<WaitingPointer | undefined> {
+  const output = await store.send<QueryCommandOutput>(
+    new QueryCommand({
+      TableName: store.tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeValues: toAttributes({ ':pk': partition, ':prefix': waitingPrefix(groupId) }),
+      ConsistentRead: true,
+      Limit: 1,
+    }),
+  );
+  const raw = output.Items?.[0];
+  return raw ? (fromAttributes(raw) as unknown as WaitingPointer) : undefined;
+}

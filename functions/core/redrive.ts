@@ -1,0 +1,96 @@
+/**
+ * Redrive: moves messages out of a queue used as a dead-letter queue, in delivery order, one
+ * transaction each (dead-letter.ts): to `to`, or each back to the queue it came from. Messages in
+ * flight stay (a consumer holds them); without `to`, only messages that carry `deadLetter` move.
+ */
+import { type AttributeValue, QueryCommand, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
+import { fetchMessages } from './batch-get';
+import { moveMessage } from './dead-letter';
+import type { Clock } from './engine';
+import { QueueNotFoundError } from './errors';
+import { messagePartition, READY_FROM, TIMERS_TO, WAITING_FROM, WAITING_TO } from './keys';
+import { effectiveState, type MessageItem } from './message-item';
+import type { QueueMetaCache } from './queue-meta';
+import type { Signals } from './signals';
+import { fromAttributes, type Store, toAttributes } from './store';
+import { TABLE } from './table';
+
+const PAGE = 25;
+
+export class Redriver {
+  constructor(
+    private readonly store: Store,
+    private readonly metas: QueueMetaCache,
+    private readonly clock: Clock,
+    private readonly signals: Signals,
+  ) {}
+
+  async redrive(queue: string, options: { to?: string; maxMessages?: number }): Promise<{ moved: number }> {
+    const meta = await this.metas.get(queue);
+    if (options.to !== undefined) await this.metas.read(options.to);
+    const limit = options.maxMessages ?? Number.POSITIVE_INFINITY;
+    const missing = new Set<string>();
+    let moved = 0;
+    // Ready and timers first (delivery order), then members waiting behind their group's head.
+    for (const range of [
+      { from: READY_FROM, to: TIMERS_TO },
+      { from: WAITING_FROM, to: WAITING_TO },
+    ]) {
+      let startKey: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await this.page(messagePartition(queue, meta.inc), range, startKey);
+        startKey = page.lastKey;
+        for (const item of page.items) {
+          if (moved >= limit) return { moved };
+          const now = this.clock();
+          if (effectiveState(item, now) === 'inFlight') continue;
+          const target = options.to ?? item.deadLetter?.sourceQueue;
+          if (target === undefined || missing.has(target)) continue;
+          try {
+            const ok = await moveMessage(this.store, this.metas, this.signals, {
+              old: item,
+              condition: {
+                expression: '#ask = :seen',
+                names: { '#ask': 'ask' },
+                values: { ':seen': item.ask },
+              },
+              target,
+              deadLetter: null,
+              now,
+            });
+            if (ok) moved++;
+          } catch (error) {
+            // The source queue of these dead letters is gone: they stay here.
+            if (!(error instanceof QueueNotFoundError) || options.to !== undefined) throw error;
+            missing.add(target);
+          }
+        }
+      } while (startKey);
+    }
+    return { moved };
+  }
+
+  private async page(
+    partition: string,
+    range: { from: string; to: string },
+    startKey?: Record<string, AttributeValue>,
+  ): Promise<{ items: MessageItem[]; lastKey?: Record<string, AttributeValue> }> {
+    const { availabilityIndex: index } = TABLE;
+    const output = await this.store.send<QueryCommandOutput>(
+      new QueryCommand({
+        TableName: this.store.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: '#apk = :apk AND #ask BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#apk': index.partitionKey, '#ask': index.sortKey },
+        ExpressionAttributeValues: toAttributes({ ':apk': partition, ':from': range.from, ':to': range.to }),
+        Limit: PAGE,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    const keys = (output.Items ?? []).map((raw) => {
+      const { pk, sk } = fromAttributes(raw) as { pk: string; sk: string };
+      return { pk, sk };
+    });
+    return { items: await fetchMessages(this.store, keys), lastKey: output.LastEvaluatedKey };
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Rescheduling a ready or delayed message: new due time and/or priority, same place in publish
+ * order. One read to learn where the message is, then one conditional write that only succeeds
+ * if it is still there (a receive in between makes us look again, and then answer Conflict).
+ *
+ *   UpdateItem SET deliverAt, prio, ok, ask, state, retainUntil, ttl   IF ask = :seen
+ *   (a member waiting behind its group's head: TransactWrite, its pointer item moves too)
+ */
+import {
+  GetItemCommand,
+  type GetItemCommandOutput,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { Clock } from './engine';
+import { ConflictError, MessageNotFoundError, ServiceUnavailableError } from './errors';
+import { messageKey, readyKey, timerKey, waitingKey, waitingSortKey } from './keys';
+import { asMessageItem, effectiveState, isExpired, type MessageItem, toView, ttlFor } from './message-item';
+import type { QueueMetaCache } from './queue-meta';
+import { cancellationOf, fromAttributes, type Store, toAttributes } from './store';
+import type { MessageView, RescheduleInput } from './types';
+
+export class Rescheduler {
+  constructor(
+    private readonly store: Store,
+    private readonly metas: QueueMetaCache,
+    private readonly clock: Clock,
+  ) {}
+
+  async reschedule(queue: string, id: string, input: RescheduleInput): Promise<MessageView> {
+    const meta = await this.metas.get(queue);
+    const key = messageKey(queue, meta.inc, id);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const now = this.clock();
+      const { Item } = await this.store.send<GetItemCommandOutput>(
+        new GetItemCommand({ TableName: this.store.tableName, Key: toAttributes(key), ConsistentRead: true }),
+      );
+      const raw = fromAttributes(Item);
+      const item = raw && asMessageItem(raw);
+      if (!item || isExpired(item, now)) throw new MessageNotFoundError(queue, id);
+      if (effectiveState(item, now) === 'inFlight') {
+        throw new ConflictError(
+          `Message '${id}' is in flight; only ready or delayed messages can be rescheduled.`,
+        );
+      }
+      const changed = this.changed(item, input, now, meta.retentionSeconds);
+      if (await this.write(item, changed)) return toView(changed, now);
+    }
+    throw new ServiceUnavailableError('The message is being changed concurrently; retry.');
+  }
+
+  private changed(
+    item: MessageItem,
+    input: RescheduleInput,
+    now: number,
+    retentionSeconds: number,
+  ): MessageItem {
+    const deliverAt = input.deliverAt === undefined ? item.deliverAt : Math.max(now, input.deliverAt);
+    const prio = input.priority ?? item.prio;
+    // Same position in publish order, new priority digit.
+    const ok = `${9 - prio}${item.ok.slice(1)}`;
+    const delayed = deliverAt > now;
+    const retainUntil =
+      input.deliverAt === undefined ? item.retainUntil : deliverAt + retentionSeconds * 1000;
+    const ask = item.waiting
+      ? waitingSortKey(deliverAt, ok)
+      : delayed
+        ? timerKey(deliverAt, ok)
+        : readyKey(ok);
+    return {
+      ...item,
+      deliverAt,
+      prio,
+      ok,
+      ask,
+      state: delayed ? 'delayed' : 'ready',
+      retainUntil,
+      ttl: ttlFor(retainUntil),
+    };
+  }
+
+  private async write(before: MessageItem, after: MessageItem): Promise<boolean> {
+    const writes: TransactWriteItem[] = [
+      {
+        Update: {
+          TableName: this.store.tableName,
+          Key: toAttributes({ pk: before.pk, sk: before.sk }),
+          UpdateExpression:
+            'SET #deliverAt = :deliverAt, #prio = :prio, #ok = :ok, #ask = :ask, #state = :state, #retainUntil = :retainUntil, #ttl = :ttl REMOVE #leaseExpiresAt',
+          ConditionExpression: '#ask = :seen',
+          ExpressionAttributeNames: {
+            '#deliverAt': 'deliverAt',
+            '#prio': 'prio',
+            '#ok': 'ok',
+            '#ask': 'ask',
+            '#state': 'state',
+            '#retainUntil': 'retainUntil',
+            '#ttl': 'ttl',
+            '#leaseExpiresAt': 'leaseExpiresAt',
+          },
+          ExpressionAttributeValues: toAttributes({
+            ':deliverAt': after.deliverAt,
+            ':prio': after.prio,
+            ':ok': after.ok,
+            ':ask': after.ask,
+            ':state': after.state,
+            ':retainUntil': after.retainUntil,
+            ':ttl': after.ttl,
+            ':seen': before.ask,
+          }),
+        },
+      },
+    ];
+    if (before.waiting && before.grp !== undefined) {
+      writes.push({
+        Update: {
+          TableName: this.store.tableName,
+          Key: toAttributes(waitingKey(before.pk, before.grp, before.seq)),
+          UpdateExpression: 'SET #deliverAt = :deliverAt, #ok = :ok',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#deliverAt': 'deliverAt', '#ok': 'ok', '#pk': 'pk' },
+          ExpressionAttributeValues: toAttributes({ ':deliverAt': after.deliverAt, ':ok': after.ok }),
+        },
+      });
+    }
+    try {
+      await this.store.send(new TransactWriteItemsCommand({ TransactItems: writes }));
+      return true;
+    } catch (error) {
+      if (cancellationOf(error)) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * Topics: publish once, deliver a copy to every subscribed queue whose filter matches.
+ *
+ *   put      TransactWrite [Put TOPICS/<topic>] + [ConditionCheck each subscribed queue's #META]
+ *   publish  UpdateItem #META ADD seq 1, for each matching queue (its place in that queue)
+ *            TransactWrite: every queue's unit (publish.ts: dedup check, group join, message,
+ *            bound) in ONE transaction — all matching queues get the message or none does.
+ *
+ * A queue where the deduplicationId is a duplicate is taken out of the transaction and listed
+ * with `duplicate: true`; a full bounded queue fails the whole publish (QueueFull naming it).
+ * DynamoDB caps a transaction at 100 writes and 4 MB: a fan-out beyond that is refused up front
+ * (413) rather than split, because split would not be atomic.
+ */
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  GetItemCommand,
+  type GetItemCommandOutput,
+  QueryCommand,
+  type QueryCommandOutput,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
+import { decodeCursor, encodeCursor } from './cursor';
+import type { Clock } from './engine';
+import {
+  PayloadTooLargeError,
+  QueueFullError,
+  QueueNotFoundError,
+  ServiceUnavailableError,
+  TopicNotFoundError,
+  ValidationError,
+} from './errors';
+import { queueMetaKey, TOPICS_PK, topicKey } from './keys';
+import { buildEntry, buildUnit, type Entry, newMessageId } from './publish';
+import type { QueueMeta, QueueMetaCache } from './queue-meta';
+import { reserveSequence } from './sequence';
+import type { Signals } from './signals';
+import { cancellationOf, fromAttributes, isConditionFailure, type Store, toAttributes } from './store';
+import type { Page, PublishInput, Subscription, Topic, TopicDelivery, TopicPublishResult } from './types';
+
+const MAX_TRANSACTION_WRITES = 100;
+const MAX_TRANSACTION_BYTES = 4_000_000;
+
+export function matches(subscription: Subscription, attributes: Record<string, string>): boolean {
+  return Object.entries(subscription.filter ?? {}).every(([key, allowed]) => {
+    const value = attributes[key];
+    return value !== undefined && allowed.includes(value);
+  });
+}
+
+export class Topics {
+  constructor(
+    private readonly store: Store,
+    private readonly metas: QueueMetaCache,
+    private readonly clock: Clock,
+    private readonly signals: Signals,
+  ) {}
+
+  async put(name: string, subscriptions: Subscription[]): Promise<{ topic: Topic; created: boolean }> {
+    const existing = await this.read(name);
+    const topic: Topic = { name, subscriptions, createdAt: existing?.createdAt ?? this.clock() };
+    const queues = [...new Set(subscriptions.map((subscription) => subscription.queue))];
+    const checks: TransactWriteItem[] = queues.map((queue) => ({
+      ConditionCheck: {
+        TableName: this.store.tableName,
+        Key: toAttributes(queueMetaKey(queue)),
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+      },
+    }));
+    try {
+      await this.store.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            ...checks,
+            { Put: { TableName: this.store.tableName, Item: toAttributes({ ...topicKey(name), ...topic }) } },
+          ],
+        }),
+      );
+    } catch (error) {
+      const cancellation = cancellationOf(error);
+      const missing = cancellation ? queues[cancellation.failedIndex] : undefined;
+      if (missing !== undefined) throw new QueueNotFoundError(missing);
+      if (cancellation?.conflict)
+        throw new ServiceUnavailableError('The topic is being changed concurrently; retry.');
+      throw error;
+    }
+    return { topic, created: existing === undefined };
+  }
+
+  async get(name: string): Promise<Topic> {
+    const topic = await this.read(name);
+    if (!topic) throw new TopicNotFoundError(name);
+    return topic;
+  }
+
+  private async read(name: string): Promise<Topic | undefined> {
+    const { Item } = await this.store.send<GetItemCommandOutput>(
+      new GetItemCommand({
+        TableName: this.store.tableName,
+        Key: toAttributes(topicKey(name)),
+        ConsistentRead: true,
+      }),
+    );
+    const item = fromAttributes(Item);
+    return item ? topicOf(item) : undefined;
+  }
+
+  async list(limit: number, cursor?: string): Promise<Page<Topic>> {
+    const after = cursor ? decodeCursor(cursor, 'topics').after : undefined;
+    if (after !== undefined && typeof after !== 'string')
+      throw new ValidationError('cursor: not issued by this server.');
+    const page: QueryCommandOutput = await this.store.send(
+      new QueryCommand({
+        TableName: this.store.tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+        ExpressionAttributeValues: toAttributes({ ':pk': TOPICS_PK }),
+        ConsistentRead: true,
+        Limit: limit,
+        ExclusiveStartKey: after ? toAttributes(topicKey(after)) : undefined,
+      }),
+    );
+    const items = (page.Items ?? []).map((raw) => topicOf(fromAttributes(raw) ?? {}));
+    const last = items.at(-1);
+    return {
+      items,
+      cursor: page.LastEvaluatedKey && last ? encodeCursor('topics', { after: last.name }) : null,
+    };
+  }
+
+  async delete(name: string): Promise<void> {
+    try {
+      await this.store.send(
+        new DeleteItemCommand({
+          TableName: this.store.tableName,
+          Key: toAttributes(topicKey(name)),
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new TopicNotFoundError(name);
+      throw error;
+    }
+  }
+
+  /** Names of the topics that subscribe `queue` (a queue they name cannot be deleted). */
+  async subscribersOf(queue: string): Promise<string[]> {
+    const names: string[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.store.send(
+        new QueryCommand({
+          TableName: this.store.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+          ExpressionAttributeValues: toAttributes({ ':pk': TOPICS_PK }),
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const raw of page.Items ?? []) {
+        const topic = topicOf(fromAttributes(raw) ?? {});
+        if (topic.subscriptions.some((subscription) => subscription.queue === queue)) names.push(topic.name);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return names;
+  }
+
+  async publish(name: string, input: PublishInput): Promise<TopicPublishResult> {
+    const topic = await this.get(name);
+    const attributes = input.attributes ?? {};
+    const queues = [
+      ...new Set(topic.subscriptions.filter((s) => matches(s, attributes)).map((s) => s.queue)),
+    ];
+    const id = newMessageId();
+    if (queues.length === 0) return { id, deliveries: [] };
+    const metas = await Promise.all(queues.map((queue) => reserveSequence(this.store, this.metas, queue, 1)));
+    const now = this.clock();
+    const targets = metas.map((meta) => ({ meta, entry: buildEntry(meta, input, meta.seq, now) }));
+    const duplicates = new Map<string, string>();
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const active = targets.filter((target) => !duplicates.has(target.meta.name));
+      const units = await Promise.all(
+        active.map((target) => buildUnit(this.store, target.meta, target.entry, now)),
+      );
+      const writes = units.flatMap((unit) => unit.writes);
+      assertFits(writes, queues.length);
+      try {
+        if (writes.length > 0)
+          await this.store.send(new TransactWriteItemsCommand({ TransactItems: writes }));
+        for (const target of active) this.signals.notify(`available:${target.meta.name}`);
+        return { id, deliveries: targets.map((target) => delivery(target, duplicates)) };
+      } catch (error) {
+        const cancellation = cancellationOf(error);
+        if (!cancellation) throw error;
+        const failed = locate(units, cancellation.failedIndex);
+        if (failed) {
+          const { meta } = active[failed.unit] as { meta: QueueMeta; entry: Entry };
+          const unit = units[failed.unit];
+          if (failed.local === unit?.dedupIndex) {
+            duplicates.set(meta.name, String((cancellation.oldItem as { id?: string } | undefined)?.id));
+            continue;
+          }
+          if (failed.local === unit?.sizeIndex) throw new QueueFullError(meta.name);
+        }
+        // A group changed under us or a concurrent transaction: build again.
+      }
+    }
+    throw new ServiceUnavailableError('The topic publish met concurrent changes; retry.');
+  }
+}
+
+function delivery(target: { meta: QueueMeta; entry: Entry }, duplicates: Map<string, string>): TopicDelivery {
+  const duplicateOf = duplicates.get(target.meta.name);
+  return duplicateOf === undefined
+    ? { queue: target.meta.name, id: target.entry.item.id }
+    : { queue: target.meta.name, id: duplicateOf, duplicate: true };
+}
+
+function locate(units: { writes: unknown[] }[], index: number) {
+  let offset = 0;
+  for (const [unit, { writes }] of units.entries()) {
+    if (index < offset + writes.length) return { unit, local: index - offset };
+    offset += writes.length;
+  }
+  return undefined;
+}
+
+function assertFits(writes: TransactWriteItem[], queues: number): void {
+  const bytes = writes.reduce((total, write) => total + JSON.stringify(write).length, 0);
+  if (writes.length > MAX_TRANSACTION_WRITES || bytes > MAX_TRANSACTION_BYTES) {
+    throw new PayloadTooLargeError(
+      `Delivering this message to ${queues} queues at once does not fit in one DynamoDB transaction (100 writes, 4 MB); publish a smaller message or subscribe fewer queues.`,
+    );
+  }
+}
+
+function topicOf(item: Record<string, unknown>): Topic {
+  return {
+    name: String(item.name),
+    subscriptions: (item.subscriptions as Subscription[]) ?? [],
+    createdAt: Number(item.createdAt),
+  };
+}
