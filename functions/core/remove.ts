@@ -110,7 +110,10 @@ async function removeTransactionally(
           Key: toAttributes(key),
           ConditionExpression: `(${condition.expression}) AND ${facts.join(' AND ')}`,
           ExpressionAttributeNames: { ...condition.names, '#counted': 'counted', '#waiting': 'waiting' },
-          ExpressionAttributeValues: toAttributes({ ...condition.values, ':true': true }),
+          ExpressionAttributeValues: toAttributes({
+            ...condition.values,
+            ...(old.counted || old.waiting ? { ':true': true } : {}),
+          }),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
