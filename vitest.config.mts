@@ -11,6 +11,9 @@ export default defineConfig({
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_EC2_METADATA_DISABLED: 'true',
     },
+    // Child processes, not worker threads: Linux sends a spawned DynamoDB Local its parent-death
+    // signal when the spawning thread ends, and test files (test/local, test/e2e) spawn their own.
+    pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
