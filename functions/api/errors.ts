@@ -4,7 +4,7 @@
  * store throttling and outages become 503 ServiceUnavailable; anything else is a bug: logged, and
  * answered with a 500 that says nothing internal.
  */
-import { type ErrorCode, PostboxError, ServiceUnavailableError } from '../core/errors';
+import { type ErrorCode, PayloadTooLargeError, PostboxError, ServiceUnavailableError } from '../core/errors';
 
 export type HttpErrorCode = 'InvalidJson' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'MethodNotAllowed';
 
@@ -22,6 +22,15 @@ export class HttpError extends Error {
 }
 
 export const invalidJson = (message: string) => new HttpError(400, 'InvalidJson', message);
+
+/**
+ * A request refused for its size before its body was read to the end: the rest of the body is
+ * still on the connection, so the connection cannot carry another request (`Connection: close`
+ * keeps clients from reusing it).
+ */
+export class RequestTooLargeError extends PayloadTooLargeError {
+  readonly headers = { Connection: 'close' };
+}
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 429 | 500 | 503;
 
@@ -127,7 +136,9 @@ export function toErrorAnswer(error: unknown): ErrorAnswer {
     const headers =
       error.code === 'QueueFull' || error.code === 'ServiceUnavailable'
         ? retryAfter(typeof seconds === 'number' ? seconds : 1)
-        : {};
+        : error instanceof RequestTooLargeError
+          ? error.headers
+          : {};
     return {
       status: STATUS_OF[error.code],
       code: error.code,

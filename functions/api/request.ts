@@ -3,14 +3,14 @@
  * Content-Type says (it may be absent), at most 1 MiB, an object; unknown or repeated query
  * parameters are refused rather than ignored.
  */
-import { PayloadTooLargeError, ValidationError } from '../core/errors';
-import { invalidJson } from './errors';
+import { ValidationError } from '../core/errors';
+import { invalidJson, RequestTooLargeError } from './errors';
 
 /** 1 MiB: the largest request accepted. */
 export const MAX_REQUEST_BYTES = 1_048_576;
 
 const tooLarge = () =>
-  new PayloadTooLargeError(
+  new RequestTooLargeError(
     `The request is larger than 1 MiB (${MAX_REQUEST_BYTES.toLocaleString('en-US')} bytes).`,
   );
 

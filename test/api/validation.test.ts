@@ -229,7 +229,10 @@ describe('POST /v1/queues/{queue}/messages', () => {
 
   it('refuses a request over 1 MiB with 413, before parsing it', async () => {
     const huge = `{"body":"${'x'.repeat(1_048_576)}"}`;
-    expectError(await post(path, huge), 413, 'PayloadTooLarge');
+    const answer = await post(path, huge);
+    expectError(answer, 413, 'PayloadTooLarge');
+    // The unread rest of the body is still on the connection: it cannot carry another request.
+    expect(answer.headers.get('connection')).toBe('close');
     expectError(await post(path, `${' '.repeat(1_048_577)}`), 413, 'PayloadTooLarge');
     expectError(await post(path, '{'.repeat(1_048_577)), 413, 'PayloadTooLarge');
     expect(engine.calls).toEqual([]);
