@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { PutItemCommand, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { batchWrite, putRequest } from './batch-write';
 import type { Clock, PublishOptions } from './engine';
-import { QueueFullError } from './errors';
+import { QueueFullError, ValidationError } from './errors';
 import { joinGroup } from './groups';
 import { dedupKey, messagePartition } from './keys';
 import { type MessageItem, newMessageItem } from './message-item';
@@ -110,6 +110,35 @@ export async function buildUnit(store: Store, meta: QueueMeta, entry: Entry, now
   return { writes, item, dedupIndex, sizeIndex };
 }
 
+/** Indexes of entries linked by a shared group or deduplication id, each chain in input order. */
+export function dependencyChains(entries: Entry[]): number[][] {
+  const parent = entries.map((_, i) => i);
+  const root = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i] as number] as number;
+    return i;
+  };
+  const firstWith = new Map<string, number>();
+  entries.forEach((entry, i) => {
+    const links = [
+      entry.item.grp === undefined ? undefined : `g:${entry.item.grp}`,
+      entry.deduplicationId === undefined ? undefined : `d:${entry.deduplicationId}`,
+    ];
+    for (const link of links) {
+      if (link === undefined) continue;
+      const first = firstWith.get(link);
+      if (first === undefined) firstWith.set(link, i);
+      else parent[root(i)] = root(first);
+    }
+  });
+  const chains = new Map<number, number[]>();
+  entries.forEach((_, i) => {
+    const chain = chains.get(root(i)) ?? [];
+    chain.push(i);
+    chains.set(root(i), chain);
+  });
+  return [...chains.values()];
+}
+
 export const resultOf = (item: MessageItem): PublishResult => ({
   id: item.id,
   deliverAt: item.deliverAt,
@@ -125,6 +154,31 @@ export class Publisher {
   ) {}
 
   async publish(queue: string, inputs: PublishInput[], options: PublishOptions = {}) {
+    // Groups exist in fifo queues only; on a lifo queue an entry with a groupId is refused alone.
+    // (A queue's order never changes, so a cached configuration answers this.)
+    const grouped = inputs.some((input) => input.groupId !== undefined);
+    if (grouped && (await this.metas.get(queue)).order === 'lifo') {
+      const accepted = inputs.flatMap((input, i) => (input.groupId === undefined ? [i] : []));
+      const stored = await this.publishAll(
+        queue,
+        accepted.map((i) => inputs[i] as PublishInput),
+        options,
+      );
+      const results: BatchEntry<PublishResult>[] = inputs.map(() => ({
+        ok: false,
+        error: new ValidationError(
+          `groupId: queue '${queue}' is lifo; message groups exist in fifo queues only.`,
+        ),
+      }));
+      accepted.forEach((i, k) => {
+        results[i] = stored[k] as BatchEntry<PublishResult>;
+      });
+      return results;
+    }
+    return this.publishAll(queue, inputs, options);
+  }
+
+  private async publishAll(queue: string, inputs: PublishInput[], options: PublishOptions) {
     const meta = await reserveSequence(this.store, this.metas, queue, inputs.length);
     const now = this.clock();
     const firstSeq = meta.seq - inputs.length + 1;
@@ -144,10 +198,18 @@ export class Publisher {
         options.signal,
       );
     } else {
-      results = [];
-      // One after the other, in input order: a group's head is the earliest of its members.
-      for (const entry of entries)
-        results.push(await this.storeUnit(meta, entry, now, deadline, options.signal));
+      results = new Array(entries.length);
+      // Entries that share a group or a deduplication id go one after the other, in input order
+      // (a group's head is its earliest member; a repeated id is a duplicate of its first use);
+      // independent chains go in parallel. A bounded queue takes them strictly in input order.
+      const chains = meta.maxMessages > 0 ? [entries.map((_, i) => i)] : dependencyChains(entries);
+      await Promise.all(
+        chains.map(async (chain) => {
+          for (const i of chain) {
+            results[i] = await this.storeUnit(meta, entries[i] as Entry, now, deadline, options.signal);
+          }
+        }),
+      );
     }
     if (results.some((result) => result.ok && !result.value.duplicate))
       this.signals.notify(`available:${queue}`);

@@ -1,0 +1,50 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DynamoEngine } from '../../functions/core/dynamo-engine';
+import { type ManualClock, queueName, testEngine } from '../support/engine';
+
+let engine: DynamoEngine;
+let clock: ManualClock;
+
+beforeAll(async () => {
+  ({ engine, clock } = await testEngine());
+});
+
+describe('reschedule', () => {
+  it('delays a ready message and brings a delayed one forward, keeping its place in publish order', async () => {
+    const queue = queueName();
+    await engine.putQueue(queue, {});
+    const a = await engine.publish(queue, { body: 'a' });
+    const b = await engine.publish(queue, { body: 'b', delaySeconds: 3600 });
+    await engine.publish(queue, { body: 'c' });
+
+    const delayed = await engine.rescheduleMessage(queue, a.id, { deliverAt: clock() + 60_000 });
+    expect(delayed).toMatchObject({ state: 'delayed', deliverAt: clock() + 60_000 });
+    const now = await engine.rescheduleMessage(queue, b.id, { deliverAt: clock() - 1 });
+    expect(now).toMatchObject({ state: 'ready', deliverAt: clock() });
+    const got = await engine.receive(queue, { maxMessages: 10, ack: 'auto' });
+    expect(got.map((m) => m.body)).toEqual(['b', 'c']);
+  });
+
+  it('changes priority', async () => {
+    const queue = queueName();
+    await engine.putQueue(queue, {});
+    await engine.publish(queue, { body: 'first' });
+    const second = await engine.publish(queue, { body: 'second' });
+    expect(await engine.rescheduleMessage(queue, second.id, { priority: 9 })).toMatchObject({ priority: 9 });
+    const got = await engine.receive(queue, { maxMessages: 2, ack: 'auto' });
+    expect(got.map((m) => m.body)).toEqual(['second', 'first']);
+  });
+
+  it('refuses an in-flight message and a missing one', async () => {
+    const queue = queueName();
+    await engine.putQueue(queue, {});
+    const { id } = await engine.publish(queue, { body: 'x' });
+    await engine.receive(queue, {});
+    await expect(engine.rescheduleMessage(queue, id, { priority: 1 })).rejects.toMatchObject({
+      code: 'Conflict',
+    });
+    await expect(engine.rescheduleMessage(queue, 'nope', { priority: 1 })).rejects.toMatchObject({
+      code: 'MessageNotFound',
+    });
+  });
+});
