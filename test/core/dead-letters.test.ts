@@ -28,7 +28,9 @@ describe('dead-letter queues', () => {
     await engine.release(source, second?.receipt as string, 0);
 
     expect(await engine.receive(source, {})).toEqual([]);
-    await expect(engine.ack(source, second?.receipt as string)).rejects.toMatchObject({ code: 'ReceiptExpired' });
+    await expect(engine.ack(source, second?.receipt as string)).rejects.toMatchObject({
+      code: 'ReceiptExpired',
+    });
     const [dead] = await engine.receive(dlq, {});
     expect(dead).toMatchObject({
       id,
@@ -83,7 +85,12 @@ describe('redrive', () => {
 
     expect(await engine.redrive(dlq, {})).toEqual({ moved: 1 });
     const [back] = await engine.receive(source, {});
-    expect(back).toMatchObject({ id: published.id, receiveCount: 1, deadLetter: null, publishedAt: before.publishedAt });
+    expect(back).toMatchObject({
+      id: published.id,
+      receiveCount: 1,
+      deadLetter: null,
+      publishedAt: before.publishedAt,
+    });
   });
 
   it('moves to an explicit target, at most maxMessages, in order', async () => {
@@ -95,6 +102,8 @@ describe('redrive', () => {
     expect(await engine.redrive(from, { to, maxMessages: 2 })).toEqual({ moved: 2 });
     const got = await engine.receive(to, { maxMessages: 10, ack: 'auto' });
     expect(got.map((m) => m.body)).toEqual([1, 2]);
-    await expect(engine.redrive(from, { to: queueName('missing') })).rejects.toMatchObject({ code: 'QueueNotFound' });
+    await expect(engine.redrive(from, { to: queueName('missing') })).rejects.toMatchObject({
+      code: 'QueueNotFound',
+    });
   });
 });

@@ -62,13 +62,17 @@ describe('deduplication', () => {
     expect((await engine.publish(queue, { body: 1, deduplicationId: 'x' })).id).toBe(first.id);
     await engine.deleteQueue(queue);
     await engine.putQueue(queue, {});
-    expect(await engine.publish(queue, { body: 1, deduplicationId: 'x' })).toMatchObject({ duplicate: false });
+    expect(await engine.publish(queue, { body: 1, deduplicationId: 'x' })).toMatchObject({
+      duplicate: false,
+    });
   });
 
   it('is off with a window of 0', async () => {
     const queue = queueName();
     await engine.putQueue(queue, { deduplicationWindowSeconds: 0 });
     await engine.publish(queue, { body: 1, deduplicationId: 'x' });
-    expect(await engine.publish(queue, { body: 1, deduplicationId: 'x' })).toMatchObject({ duplicate: false });
+    expect(await engine.publish(queue, { body: 1, deduplicationId: 'x' })).toMatchObject({
+      duplicate: false,
+    });
   });
 });
