@@ -9,6 +9,7 @@
  */
 import {
   type AttributeValue,
+  DeleteItemCommand,
   QueryCommand,
   type QueryCommandOutput,
   UpdateItemCommand,
@@ -17,9 +18,11 @@ import { isExhausted, moveMessage } from './dead-letter';
 import type { Clock } from './engine';
 import { QueueNotFoundError } from './errors';
 import {
+  DEDUP_SK_PREFIX,
   dueTimersUpTo,
   messagePartition,
   orderKeyOf,
+  queueMetaKey,
   READY_FROM,
   READY_TO,
   REGISTRY_PK,
@@ -68,7 +71,10 @@ export class DueWork {
       const partition = messagePartition(queue, meta.inc);
       const promoted = await this.promoteDue(meta, partition, now);
       if (promoted > 0) this.signals.notify(`available:${queue}`);
-      if (sweepRetention) await this.dropExpiredReady(partition, now);
+      if (sweepRetention) {
+        await this.dropExpiredReady(partition, now);
+        await this.dropExpiredDedupRecords(queue, now);
+      }
     }
   }
 
@@ -173,6 +179,48 @@ export class DueWork {
       }
     }
     return promoted;
+  }
+
+  /**
+   * Deduplication records past their window are already ignored by publishes; this frees them
+   * where DynamoDB TTL does not run (DynamoDB Local) and ahead of TTL elsewhere.
+   */
+  private async dropExpiredDedupRecords(queue: string, now: number): Promise<void> {
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.store.send(
+        new QueryCommand({
+          TableName: this.store.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          FilterExpression: '#expiresAt <= :now',
+          ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#expiresAt': 'expiresAt' },
+          ExpressionAttributeValues: toAttributes({
+            ':pk': queueMetaKey(queue).pk,
+            ':prefix': DEDUP_SK_PREFIX,
+            ':now': now,
+          }),
+          ProjectionExpression: '#pk, #sk',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const Key of page.Items ?? []) {
+        await this.store
+          .send(
+            new DeleteItemCommand({
+              TableName: this.store.tableName,
+              Key,
+              // Re-used meanwhile by a new publish: keep it.
+              ConditionExpression: '#expiresAt <= :now',
+              ExpressionAttributeNames: { '#expiresAt': 'expiresAt' },
+              ExpressionAttributeValues: toAttributes({ ':now': now }),
+            }),
+          )
+          .catch((error: unknown) => {
+            if (!isConditionFailure(error)) throw error;
+          });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
   }
 
   private async dropExpiredReady(partition: string, now: number): Promise<void> {

@@ -58,9 +58,10 @@ export const waitingKey = (partition: string, groupId: string, seq: number) => (
   sk: `${waitingPrefix(groupId)}${pad(seq, SEQ_DIGITS)}`,
 });
 /** Deduplication record: under the queue (not the incarnation), so a purge keeps it. */
+export const DEDUP_SK_PREFIX = 'D#';
 export const dedupKey = (queue: string, deduplicationId: string) => ({
   pk: `Q#${queue}`,
-  sk: `D#${encode(deduplicationId)}`,
+  sk: `${DEDUP_SK_PREFIX}${encode(deduplicationId)}`,
 });
 export const TOPICS_PK = 'TOPICS';
 export const topicKey = (topic: string) => ({ pk: TOPICS_PK, sk: topic });

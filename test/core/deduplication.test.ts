@@ -1,3 +1,4 @@
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoEngine } from '../../functions/core/dynamo-engine';
 import { type ManualClock, queueName, testEngine } from '../support/engine';
@@ -74,5 +75,27 @@ describe('deduplication', () => {
     expect(await engine.publish(queue, { body: 1, deduplicationId: 'x' })).toMatchObject({
       duplicate: false,
     });
+  });
+});
+
+describe('deduplication records', () => {
+  it('are cleaned up by the timed work once past their window', async () => {
+    const queue = queueName();
+    await engine.putQueue(queue, { deduplicationWindowSeconds: 10 });
+    await engine.publish(queue, { body: 1, deduplicationId: 'old' });
+    const records = async () =>
+      (
+        await engine.store.client.send(
+          new QueryCommand({
+            TableName: engine.store.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :d)',
+            ExpressionAttributeValues: { ':pk': { S: `Q#${queue}` }, ':d': { S: 'D#' } },
+          }),
+        )
+      ).Count;
+    expect(await records()).toBe(1);
+    clock.advance(3_600_000);
+    await engine.runDueWork();
+    expect(await records()).toBe(0);
   });
 });
