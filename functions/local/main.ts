@@ -2,7 +2,7 @@
  * `npm start`: the local server (API.md, "Local server"). Wiring only: the environment becomes
  * parameters here (config.ts) and nowhere below; DynamoDB Local is started unless
  * DYNAMODB_ENDPOINT is given; the table is created if missing; the app is served on 127.0.0.1;
- * the timed work runs until SIGINT/SIGTERM, which stop everything in reverse order and exit 0.
+ * the timed work runs until SIGINT/SIGTERM/SIGHUP, which stop everything in reverse order and exit 0.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createApp } from '../api/app';
@@ -66,11 +66,15 @@ async function start(config: LocalConfig): Promise<void> {
   console.log(`Postbox listening on ${server.url} (${storeNote})`);
 }
 
+let firstSignalAt = 0;
 function onSignal(signal: NodeJS.Signals): void {
   if (stopping) {
-    // A second Ctrl-C: stop waiting. The exit hook still takes DynamoDB Local along.
-    process.exit(1);
+    // A second Ctrl-C: stop waiting (the exit hook still takes DynamoDB Local along). One within a
+    // second is the same Ctrl-C again: the tsx CLI relays to us what the terminal also sent us.
+    if (Date.now() - firstSignalAt > 1_000) process.exit(1);
+    return;
   }
+  firstSignalAt = Date.now();
   console.log(`${signal}: stopping Postbox`);
   stop().then(
     () => process.exit(0),
@@ -84,6 +88,8 @@ function onSignal(signal: NodeJS.Signals): void {
 // Before anything starts, so a Ctrl-C during start-up also stops DynamoDB Local.
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+// A closed terminal: stop as cleanly as for Ctrl-C rather than die with DynamoDB Local running.
+process.on('SIGHUP', onSignal);
 
 try {
   const config = readConfig(process.env, process.cwd());

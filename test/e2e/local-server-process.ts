@@ -1,9 +1,12 @@
 /**
- * Runs the local server the way a user does (`tsx functions/local/main.ts`) as a child process,
- * and keeps track of every process it leads to, so a failing test still leaves none behind.
+ * Runs the local server the way a user does (the command of package.json's `start` script) as a
+ * child process, and keeps track of every process it leads to, so a failing test still leaves
+ * none behind.
  *
- * tsx runs the script in a second node process and relays signals to it; a SIGKILL cannot be
- * relayed, so crash tests kill `serverPid` (the node process running main.ts), not `pid`.
+ * The `tsx` CLI runs the script in a second node process and relays signals to it. Tests signal
+ * `serverPid`, the node process that runs main.ts: a SIGKILL cannot be relayed at all, and tsx's
+ * relay of SIGTERM gives the child 30 ms to acknowledge before it SIGKILLs it, which a loaded
+ * machine misses.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -22,9 +25,24 @@ const serverVariables = [
   'POSTBOX_TOKEN',
 ];
 
+/**
+ * package.json's `start` command with node's absolute path in front, so it needs no PATH:
+ * `tsx X` becomes `node …/tsx/dist/cli.mjs X` (what the `.bin/tsx` link runs), `node A` stays.
+ */
+export function startCommand(): { file: string; args: string[] } {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const [program, ...args] = pkg.scripts.start.trim().split(/\s+/);
+  if (program === 'node') return { file: process.execPath, args };
+  if (program === 'tsx')
+    return { file: process.execPath, args: [join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), ...args] };
+  throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+}
+
 export interface ServerProcess {
   child: ChildProcess;
-  /** The tsx process. */
+  /** The process started (tsx, or the server itself). */
   pid: number;
   stdout(): string;
   stderr(): string;
@@ -34,7 +52,7 @@ export interface ServerProcess {
 export interface RunningServer extends ServerProcess {
   url: string;
   readyLine: string;
-  /** The node process running main.ts. */
+  /** The node process running main.ts (`pid` itself when no tsx CLI is in between). */
   serverPid: number;
   /** DynamoDB Local's pid (a descendant whose command line names DynamoDBLocal). */
   dynamoPid: number | undefined;
@@ -42,18 +60,11 @@ export interface RunningServer extends ServerProcess {
 
 const everyPid = new Set<number>();
 
-/**
- * Starts the server; does not wait for it. `command` lets a test run tsx's CLI through node
- * directly, for a PATH without java.
- */
-export function spawnServer(
-  env: Record<string, string>,
-  command?: { file: string; args: string[] },
-): ServerProcess {
+/** Starts the server; does not wait for it. */
+export function spawnServer(env: Record<string, string>): ServerProcess {
   const base = { ...process.env };
   for (const name of serverVariables) delete base[name];
-  const file = command?.file ?? join(repoRoot, 'node_modules', '.bin', 'tsx');
-  const args = command?.args ?? ['functions/local/main.ts'];
+  const { file, args } = startCommand();
   const child = spawn(file, args, {
     cwd: repoRoot,
     env: { ...base, ...env },
@@ -85,15 +96,18 @@ export async function startServer(env: Record<string, string>, timeoutMs = 60_00
   for (;;) {
     const match = /^Postbox listening on (http:\/\/127\.0\.0\.1:\d+).*$/m.exec(server.stdout());
     if (match?.[1]) {
-      const tree = descendants(server.pid);
+      const tree = [server.pid, ...descendants(server.pid)];
       for (const pid of tree) everyPid.add(pid);
-      const serverPid = tree.find((pid) => inspectProcess(pid)?.commandLine.includes('main.ts'));
+      const serverPid = [...tree]
+        .reverse()
+        .find((pid) => inspectProcess(pid)?.commandLine.includes('main.ts'));
       const dynamoPid = tree.find((pid) => inspectProcess(pid)?.commandLine.includes('DynamoDBLocal'));
       if (serverPid === undefined) throw new Error(`no node process runs main.ts under tsx (pids ${tree})`);
       return { ...server, url: match[1], readyLine: match[0], serverPid, dynamoPid };
     }
     if (exitedEarly || Date.now() > deadline) {
-      server.child.kill('SIGKILL');
+      // Killing tsx alone would orphan the node process running main.ts.
+      killTrees([server.pid]);
       throw new Error(
         `server ${exitedEarly ? 'exited' : 'was not ready in time'}\nstdout:\n${server.stdout()}\nstderr:\n${server.stderr()}`,
       );
@@ -146,19 +160,30 @@ export function readPid(file: string): number | undefined {
   }
 }
 
-/** For afterAll: SIGKILL every process any server of this file started that is still alive. */
+/**
+ * For afterAll: SIGKILL every process any server of this file started that is still alive,
+ * descendants included (a tsx whose server never became ready has a node child nobody recorded).
+ */
 export function killEverything(): void {
-  for (const pid of everyPid) {
-    const info = inspectProcess(pid);
-    if (!info) continue;
-    if (!/tsx|main\.ts|DynamoDBLocal/.test(info.commandLine)) continue;
+  killTrees([...everyPid]);
+  everyPid.clear();
+}
+
+function killTrees(roots: number[]): void {
+  const pids = new Set<number>();
+  for (const pid of roots) {
+    pids.add(pid);
+    if (isAlive(pid)) for (const child of descendants(pid)) pids.add(child);
+  }
+  for (const pid of pids) {
+    // Pids are reused: only what still looks like ours.
+    if (!/tsx|main\.ts|DynamoDBLocal/.test(inspectProcess(pid)?.commandLine ?? '')) continue;
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
       // already gone
     }
   }
-  everyPid.clear();
 }
 
 export function stillAlive(pid: number | undefined): boolean {

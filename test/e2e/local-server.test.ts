@@ -15,7 +15,6 @@ import {
   call,
   exitWithin,
   killEverything,
-  repoRoot,
   spawnServer,
   startServer,
   stillAlive,
@@ -122,7 +121,7 @@ describe('local server', () => {
 
     // Act: SIGTERM.
     const dynamoPid = second.dynamoPid;
-    process.kill(second.pid, 'SIGTERM');
+    process.kill(second.serverPid, 'SIGTERM');
 
     // Assess: exit 0, DynamoDB Local gone, pid file removed, data kept.
     expect(await exitWithin(second, 20_000)).toEqual({ code: 0, signal: null });
@@ -158,7 +157,7 @@ describe('local server', () => {
     const received = await call(`${server.url}/v1/queues/q/receive`, 'POST', { ack: 'auto' }, auth);
     expect(received.json).toMatchObject({ messages: [{ body: 'hi' }] });
 
-    process.kill(server.pid, 'SIGTERM');
+    process.kill(server.serverPid, 'SIGTERM');
     expect(await exitWithin(server, 20_000)).toEqual({ code: 0, signal: null });
     expect(stillAlive(server.dynamoPid)).toBe(false);
     expect(existsSync(dataDir)).toBe(false);
@@ -171,7 +170,7 @@ describe('local server', () => {
     expect(server.readyLine).toMatch(
       /^Postbox listening on http:\/\/127\.0\.0\.1:\d+ \(DynamoDB Local on port \d+, in memory\)$/,
     );
-    process.kill(server.pid, 'SIGINT');
+    process.kill(server.serverPid, 'SIGINT');
     expect(await exitWithin(server, 20_000)).toEqual({ code: 0, signal: null });
     expect(stillAlive(server.dynamoPid)).toBe(false);
   }, 120_000);
@@ -198,7 +197,7 @@ describe('local server', () => {
     client.destroy();
     expect(TableNames).toContain(tableName);
 
-    process.kill(server.pid, 'SIGTERM');
+    process.kill(server.serverPid, 'SIGTERM');
     expect(await exitWithin(server, 20_000)).toEqual({ code: 0, signal: null });
     expect(existsSync(dataDir)).toBe(false);
   }, 120_000);
@@ -226,13 +225,12 @@ describe('local server', () => {
   }, 60_000);
 
   it('fails fast with a clear message when Java is missing', async () => {
-    const server = spawnServer(
-      { PORT: String(await freePort()), POSTBOX_IN_MEMORY: '1', PATH: '/nonexistent' },
-      {
-        file: process.execPath,
-        args: [join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'functions/local/main.ts'],
-      },
-    );
+    // The command runs node by its absolute path, so it needs no PATH; java does.
+    const server = spawnServer({
+      PORT: String(await freePort()),
+      POSTBOX_IN_MEMORY: '1',
+      PATH: '/nonexistent',
+    });
     expect((await exitWithin(server, 30_000)).code).toBe(1);
     expect(server.stderr()).toContain('Java 17+ is needed to run DynamoDB Local');
   }, 60_000);
