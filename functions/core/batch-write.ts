@@ -11,7 +11,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { ServiceUnavailableError } from './errors';
-import { type Item, type Key, type Store, sleep, toAttributes } from './store';
+import { type Key, type Store, sleep, toAttributes } from './store';
 
 const CHUNK = 25;
 const MAX_ROUNDS = 10;

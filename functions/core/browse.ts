@@ -6,8 +6,6 @@
  */
 import {
   type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
   GetItemCommand,
   type GetItemCommandOutput,
   QueryCommand,
@@ -31,7 +29,7 @@ import {
 import { asMessageItem, isExpired, type MessageItem, toView } from './message-item';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { removeMessage } from './remove';
-import { fromAttributes, type Store, sleep, toAttributes } from './store';
+import { fromAttributes, type Store, toAttributes } from './store';
 import { TABLE } from './table';
 import type { BrowseState, MessageState, MessageView, Page, QueueCounts } from './types';
 

@@ -23,10 +23,11 @@ export function sizeAdd(tableName: string, partition: string, delta: number): Tr
 
 /** Adds `count` only while the result stays within `max`: the bound check and the reservation in one. */
 export function sizeReserve(tableName: string, partition: string, count: number, max: number) {
-  const item = sizeAdd(tableName, partition, count);
+  const { Update: add } = sizeAdd(tableName, partition, count);
+  if (!add) throw new Error('sizeAdd builds an Update');
   return {
     Update: {
-      ...item.Update!,
+      ...add,
       ConditionExpression: 'attribute_not_exists(#size) OR #size <= :room',
       ExpressionAttributeValues: toAttributes({ ':delta': count, ':room': max - count }),
     },
