@@ -17,6 +17,7 @@ import { leaseEndpoints } from './routes/leases';
 import { messageEndpoints } from './routes/messages';
 import { queueEndpoints } from './routes/queues';
 import { healthEndpoint, openApiEndpoint } from './routes/service';
+import { topicEndpoints } from './routes/topics';
 
 export interface AppOptions {
   engine: Engine;
@@ -50,6 +51,7 @@ export function createApp(options: AppOptions): Hono {
     ...queueEndpoints(deps),
     ...messageEndpoints(deps),
     ...leaseEndpoints(deps),
+    ...topicEndpoints(deps),
     healthEndpoint(deps),
     // Built on first use, after every route is registered, then kept.
     openApiEndpoint(() => {

@@ -9,7 +9,7 @@ import type { Context } from 'hono';
 import { checkDeclaredLength, readJsonObject, readQuery } from './request';
 import { parseOrThrow } from './validation';
 
-export type Method = 'get' | 'put' | 'post' | 'delete';
+export type Method = 'get' | 'put' | 'post' | 'patch' | 'delete';
 
 type AnyZod = z.ZodType;
 type AnyObject = z.ZodObject;

@@ -4,7 +4,16 @@
  */
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { DeliveredMessage, MessageView, PublishResult, Queue, QueueCounts } from '../core/types';
+import type {
+  DeliveredMessage,
+  MessageView,
+  PublishResult,
+  Queue,
+  QueueCounts,
+  Subscription,
+  Topic,
+  TopicPublishResult,
+} from '../core/types';
 import { isoTime } from './times';
 
 /** A JSON answer with the contract's media type. */
@@ -76,4 +85,26 @@ export const presentView = (message: MessageView) => ({
   state: message.state,
   leaseExpiresAt:
     message.state === 'inFlight' && message.leaseExpiresAt != null ? isoTime(message.leaseExpiresAt) : null,
+});
+
+/** A subscription as it was defined: `filter` only when it has one. */
+const presentSubscription = (subscription: Subscription) =>
+  subscription.filter === undefined
+    ? { queue: subscription.queue }
+    : { queue: subscription.queue, filter: subscription.filter };
+
+export const presentTopic = (topic: Topic) => ({
+  name: topic.name,
+  subscriptions: topic.subscriptions.map(presentSubscription),
+  createdAt: isoTime(topic.createdAt),
+});
+
+/** `duplicate: true` only for the queues that already had the deduplicationId. */
+export const presentTopicPublish = (result: TopicPublishResult) => ({
+  id: result.id,
+  deliveries: result.deliveries.map((delivery) =>
+    delivery.duplicate
+      ? { queue: delivery.queue, id: delivery.id, duplicate: true as const }
+      : { queue: delivery.queue, id: delivery.id },
+  ),
 });

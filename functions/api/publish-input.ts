@@ -1,13 +1,14 @@
 /**
- * A publish body (one request, or one entry of a batch) → the engine's PublishInput, with the
- * checks the schema alone cannot make: `delaySeconds` and `deliverAt` not together, `deliverAt`
- * at most 365 days ahead, the 262,144-byte message limit. `delaySeconds` counts from the request,
- * so it becomes a `deliverAt` here, at the time the request arrived; an explicit
- * `delaySeconds: 0` thereby overrides the queue's default delay.
+ * A publish body (one request, one entry of a batch, or a topic publish) → the engine's
+ * PublishInput, with the checks the schema alone cannot make: `delaySeconds` and `deliverAt` not
+ * together, `deliverAt` at most 365 days ahead, the 262,144-byte message limit. `delaySeconds`
+ * counts from the request, so it becomes a `deliverAt` here, at the time the request arrived; an
+ * explicit `delaySeconds: 0` thereby overrides the queue's default delay. Reschedule shares the
+ * due-time rules (`dueTime`).
  */
 import { PayloadTooLargeError, ValidationError } from '../core/errors';
 import type { PublishInput } from '../core/types';
-import { PublishRequest } from './schemas';
+import { PublishRequest, TopicPublishRequest } from './schemas';
 import { parseDateTime } from './times';
 import { fieldPath, parseOrThrow } from './validation';
 
@@ -51,30 +52,55 @@ export function messageBytes(
 }
 
 /**
- * Validates one publish body. `path` prefixes field names in messages (`messages[3]`), `now` is
- * the request's time in epoch ms.
+ * The due time asked for by `deliverAt` or `delaySeconds` (not both), in epoch ms, or `undefined`
+ * when neither is given. `name` turns a field into its path for messages (`messages[3].deliverAt`).
  */
-export function parsePublish(raw: unknown, now: number, path = ''): ParsedPublish {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ValidationError(`'${path || 'body'}' must be an object.`);
-  }
-  const fields = parseOrThrow(PublishRequest, raw, { prefix: path });
-  const name = (field: string) => fieldPath([field], path);
-
+export function dueTime(
+  fields: { deliverAt?: string; delaySeconds?: number },
+  now: number,
+  name: (field: string) => string = (field) => field,
+): number | undefined {
   if (fields.delaySeconds !== undefined && fields.deliverAt !== undefined) {
     throw new ValidationError(
       `'${name('delaySeconds')}' and '${name('deliverAt')}' cannot be given together.`,
     );
   }
-  let deliverAt: number | undefined;
   if (fields.deliverAt !== undefined) {
-    deliverAt = parseDateTime(fields.deliverAt) ?? now;
+    const deliverAt = parseDateTime(fields.deliverAt) ?? now;
     if (deliverAt - now > MAX_DELIVER_AHEAD_MS) {
       throw new ValidationError(`'${name('deliverAt')}' must be at most 365 days ahead.`);
     }
-  } else if (fields.delaySeconds !== undefined) {
-    deliverAt = now + fields.delaySeconds * 1000;
+    return deliverAt;
   }
+  if (fields.delaySeconds !== undefined) return now + fields.delaySeconds * 1000;
+  return undefined;
+}
+
+/**
+ * Validates one publish body. `path` prefixes field names in messages (`messages[3]`), `now` is
+ * the request's time in epoch ms.
+ */
+export function parsePublish(raw: unknown, now: number, path = ''): ParsedPublish {
+  return parseWith(PublishRequest, raw, now, path);
+}
+
+/** Validates a topic publish: a queue's publish body without `waitSeconds`. */
+export function parseTopicPublish(raw: unknown, now: number): PublishInput {
+  return parseWith(TopicPublishRequest, raw, now, '').input;
+}
+
+function parseWith(
+  schema: typeof PublishRequest | typeof TopicPublishRequest,
+  raw: unknown,
+  now: number,
+  path: string,
+): ParsedPublish {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ValidationError(`'${path || 'body'}' must be an object.`);
+  }
+  const fields = parseOrThrow(schema, raw, { prefix: path });
+  const name = (field: string) => fieldPath([field], path);
+  const deliverAt = dueTime(fields, now, name);
 
   // zod rebuilds records by assignment, which would drop an own `__proto__` key; the raw
   // attributes were validated entry by entry, so copy them as data properties instead.
@@ -95,5 +121,5 @@ export function parsePublish(raw: unknown, now: number, path = ''): ParsedPublis
   if (fields.groupId !== undefined) input.groupId = fields.groupId;
   if (fields.deduplicationId !== undefined) input.deduplicationId = fields.deduplicationId;
   if (attributes !== undefined) input.attributes = attributes;
-  return { input, waitSeconds: fields.waitSeconds };
+  return { input, waitSeconds: 'waitSeconds' in fields ? fields.waitSeconds : undefined };
 }

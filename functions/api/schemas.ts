@@ -3,7 +3,7 @@
  * server validates with these and the OpenAPI 3.1 document at `GET /v1/openapi.json` is generated
  * from them, so the two cannot disagree. Objects are `.strict()`: an unknown field is a typo the
  * caller must hear about. Checks that need the clock or the path (deliverAt's 365-day bound, a
- * queue as its own dead-letter queue) are in requests.ts.
+ * queue as its own dead-letter queue) are in the routes and publish-input.ts.
  */
 import { z } from '@hono/zod-openapi';
 import { parseDateTime } from './times';
@@ -16,6 +16,7 @@ export const ATTRIBUTE_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 export const MAX_ATTRIBUTES = 10;
 export const MAX_BATCH_PUBLISH = 25;
 export const MAX_BATCH_ACK = 100;
+export const MAX_SUBSCRIPTIONS = 50;
 
 const int = (min: number, max?: number) => (max === undefined ? z.int().min(min) : z.int().min(min).max(max));
 
@@ -65,6 +66,8 @@ const Receipt = z.string().openapi({ description: 'The receipt of a manual-ack d
 
 export const QueueParams = z.object({ queue: QueueNameSchema }).strict();
 export const MessageParams = z.object({ queue: QueueNameSchema, id: MessageIdSchema }).strict();
+// Topic names follow the queue-name pattern (the contract).
+export const TopicParams = z.object({ topic: QueueNameSchema.openapi({ example: 'order-events' }) }).strict();
 
 /** A query integer: digits only, so `1.5`, `+1`, ` 1` and `` are refused rather than coerced. */
 const queryInt = (min: number, max: number) =>
@@ -80,6 +83,8 @@ const Cursor = z.string().min(1).openapi({ description: 'From the previous page;
 export const ListQueuesQuery = z
   .object({ limit: queryInt(1, 100).default(100), cursor: Cursor.optional() })
   .strict();
+
+export const ListTopicsQuery = ListQueuesQuery;
 
 export const BrowseStateSchema = z.enum(['ready', 'delayed', 'inFlight', 'all']);
 
@@ -162,6 +167,9 @@ export const PublishRequest = z
   })
   .strict()
   .openapi('PublishRequest');
+
+/** A topic publish takes the queue publish's fields but `waitSeconds`: the fan-out never waits. */
+export const TopicPublishRequest = PublishRequest.omit({ waitSeconds: true }).openapi('TopicPublishRequest');
 
 /** The batch as a whole; each entry is then checked against PublishRequest on its own. */
 export const PublishBatchEnvelope = z
@@ -280,6 +288,91 @@ export const BrowseResponse = z
   .object({ messages: z.array(MessageViewSchema), cursor: z.string().nullable() })
   .strict()
   .openapi('BrowseResponse');
+
+// ---------------------------------------------------------------------------------------------
+// Reschedule and redrive
+
+/** At least one field; not both of deliverAt and delaySeconds (checked in the route). */
+export const RescheduleRequest = z
+  .object({
+    deliverAt: DateTimeInput.optional(),
+    delaySeconds: int(0, 31_536_000).optional(),
+    priority: int(0, 9).optional(),
+  })
+  .strict()
+  .openapi('RescheduleRequest', {
+    description: 'Any of deliverAt or delaySeconds (not both) and priority; at least one.',
+  });
+
+export const RedriveRequest = z
+  .object({
+    to: QueueNameSchema.optional().openapi({
+      description: "The target queue; by default each message's source queue.",
+    }),
+    maxMessages: int(1).optional().openapi({ description: 'At most this many; by default all.' }),
+  })
+  .strict()
+  .openapi('RedriveRequest');
+
+export const RedriveResponse = z.object({ moved: z.int() }).strict().openapi('RedriveResponse');
+
+// ---------------------------------------------------------------------------------------------
+// Topics
+
+/** A message matches when, for every key, its attribute has one of the listed values. */
+export const FilterSchema = z
+  .record(
+    z
+      .string()
+      .regex(ATTRIBUTE_KEY, 'key must match ^[A-Za-z0-9_.-]{1,64}$')
+      // The store's marshalling drops an own `__proto__` key, which would widen the filter.
+      .refine((key) => key !== '__proto__', 'key __proto__ cannot be stored'),
+    z.array(z.string()),
+  )
+  .openapi({
+    description: 'Attribute key → allowed values. Every key must match; an empty list matches nothing.',
+  });
+
+export const SubscriptionSchema = z
+  .object({ queue: QueueNameSchema, filter: FilterSchema.optional() })
+  .strict()
+  .openapi('Subscription');
+
+export const PutTopicRequest = z
+  .object({ subscriptions: z.array(SubscriptionSchema).max(MAX_SUBSCRIPTIONS) })
+  .strict()
+  .openapi('PutTopicRequest');
+
+export const TopicSchema = z
+  .object({
+    name: z.string(),
+    subscriptions: z.array(SubscriptionSchema),
+    createdAt: TimestampSchema,
+  })
+  .strict()
+  .openapi('Topic');
+
+export const TopicListSchema = z
+  .object({ topics: z.array(TopicSchema), cursor: z.string().nullable() })
+  .strict()
+  .openapi('TopicList');
+
+export const TopicDeliverySchema = z
+  .object({
+    queue: z.string(),
+    id: z.string(),
+    duplicate: z
+      .literal(true)
+      .optional()
+      .openapi({ description: 'The queue already had this deduplicationId; id is the first copy.' }),
+  })
+  .strict()
+  .openapi('TopicDelivery');
+
+export const TopicPublishResponse = z
+  .object({ id: z.string(), deliveries: z.array(TopicDeliverySchema) })
+  .strict()
+  .openapi('TopicPublishResponse');
 
 // ---------------------------------------------------------------------------------------------
 // Service

@@ -28,6 +28,13 @@ describe('GET /v1/openapi.json', () => {
         'POST /v1/queues/{queue}/messages/batch',
         'GET /v1/queues/{queue}/messages/{id}',
         'DELETE /v1/queues/{queue}/messages/{id}',
+        'PATCH /v1/queues/{queue}/messages/{id}',
+        'POST /v1/queues/{queue}/redrive',
+        'PUT /v1/topics/{topic}',
+        'GET /v1/topics/{topic}',
+        'DELETE /v1/topics/{topic}',
+        'GET /v1/topics',
+        'POST /v1/topics/{topic}/messages',
         'POST /v1/queues/{queue}/receive',
         'POST /v1/queues/{queue}/ack',
         'POST /v1/queues/{queue}/release',
@@ -64,6 +71,17 @@ describe('GET /v1/openapi.json', () => {
       maxItems: 25,
     });
     expect(components.schemas.Error.required).toEqual(['error']);
+    const reschedule = components.schemas.RescheduleRequest;
+    expect(reschedule.additionalProperties).toBe(false);
+    expect(reschedule.properties.priority).toMatchObject({ type: 'integer', minimum: 0, maximum: 9 });
+    expect(components.schemas.RedriveRequest.properties.maxMessages).toMatchObject({ minimum: 1 });
+    const topicPublish = components.schemas.TopicPublishRequest;
+    expect(topicPublish.additionalProperties).toBe(false);
+    expect(topicPublish.required).toEqual(['body']);
+    expect(topicPublish.properties).not.toHaveProperty('waitSeconds');
+    expect(components.schemas.PutTopicRequest.required).toEqual(['subscriptions']);
+    expect(components.schemas.PutTopicRequest.properties.subscriptions).toMatchObject({ maxItems: 50 });
+    expect(components.schemas.Subscription.required).toEqual(['queue']);
   });
 
   it('documents the path and query parameters', async () => {

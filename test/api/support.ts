@@ -90,7 +90,7 @@ export function expectError(answer: Answer, status: number, code: string, messag
   expect(answer.headers.get('content-type')).toBe('application/json; charset=utf-8');
 }
 
-/** Every route in this scope, with a valid body where it takes one. */
+/** Every route of the contract, with a valid body where it takes one. */
 export const ROUTES: { method: string; path: string; body?: unknown }[] = [
   { method: 'PUT', path: '/v1/queues/q', body: {} },
   { method: 'GET', path: '/v1/queues/q' },
@@ -101,11 +101,18 @@ export const ROUTES: { method: string; path: string; body?: unknown }[] = [
   { method: 'POST', path: '/v1/queues/q/messages/batch', body: { messages: [{ body: 1 }] } },
   { method: 'GET', path: '/v1/queues/q/messages' },
   { method: 'GET', path: '/v1/queues/q/messages/abc' },
+  { method: 'PATCH', path: '/v1/queues/q/messages/abc', body: { priority: 1 } },
   { method: 'DELETE', path: '/v1/queues/q/messages/abc' },
   { method: 'POST', path: '/v1/queues/q/receive', body: {} },
   { method: 'POST', path: '/v1/queues/q/ack', body: { receipt: 'r' } },
   { method: 'POST', path: '/v1/queues/q/release', body: { receipt: 'r' } },
   { method: 'POST', path: '/v1/queues/q/extend', body: { receipt: 'r', visibilityTimeoutSeconds: 5 } },
+  { method: 'POST', path: '/v1/queues/q/redrive', body: {} },
+  { method: 'PUT', path: '/v1/topics/t', body: { subscriptions: [{ queue: 'q' }] } },
+  { method: 'GET', path: '/v1/topics/t' },
+  { method: 'GET', path: '/v1/topics' },
+  { method: 'DELETE', path: '/v1/topics/t' },
+  { method: 'POST', path: '/v1/topics/t/messages', body: { body: 'hi' } },
   { method: 'GET', path: '/v1/health' },
   { method: 'GET', path: '/v1/openapi.json' },
 ];

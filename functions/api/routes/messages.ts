@@ -1,11 +1,12 @@
 /**
- * Message routes: publish (one or a batch), browse, get one, delete one.
+ * Message routes: publish (one or a batch), browse, get one, reschedule one, delete one.
  */
-import type { BatchEntry, PublishInput, PublishResult } from '../../core/types';
+import { ValidationError } from '../../core/errors';
+import type { BatchEntry, PublishInput, PublishResult, RescheduleInput } from '../../core/types';
 import { defineEndpoint, type Endpoint } from '../endpoint';
 import { errorBody, logUnexpected, toErrorAnswer } from '../errors';
 import { json, noContent, presentPublish, presentView } from '../present';
-import { type ParsedPublish, parsePublish } from '../publish-input';
+import { dueTime, type ParsedPublish, parsePublish } from '../publish-input';
 import {
   BrowseQuery,
   BrowseResponse,
@@ -17,6 +18,7 @@ import {
   PublishRequest,
   PublishResponse,
   QueueParams,
+  RescheduleRequest,
 } from '../schemas';
 import { parseOrThrow } from '../validation';
 import type { RouteDeps } from './deps';
@@ -28,6 +30,22 @@ function presentEntry(entry: BatchEntry<PublishResult>, where: { method: string;
   const { code, message, unexpected } = toErrorAnswer(entry.error);
   if (unexpected) logUnexpected(entry.error, where);
   return errorBody(code, message);
+}
+
+/**
+ * A reschedule body → the engine's input: `deliverAt` or `delaySeconds` (not both, with the
+ * publish's 365-day bound, `delaySeconds` counted from the request) and/or `priority`; at least one.
+ */
+function parseReschedule(raw: Record<string, unknown>, now: number): RescheduleInput {
+  const fields = parseOrThrow(RescheduleRequest, raw);
+  const deliverAt = dueTime(fields, now);
+  if (deliverAt === undefined && fields.priority === undefined) {
+    throw new ValidationError(`One of 'deliverAt', 'delaySeconds' or 'priority' is required.`);
+  }
+  const input: RescheduleInput = {};
+  if (deliverAt !== undefined) input.deliverAt = deliverAt;
+  if (fields.priority !== undefined) input.priority = fields.priority;
+  return input;
 }
 
 export function messageEndpoints({ engine, clock }: RouteDeps): Endpoint[] {
@@ -122,6 +140,21 @@ export function messageEndpoints({ engine, clock }: RouteDeps): Endpoint[] {
       responses: withErrors({ 200: jsonResponse('The message view.', MessageViewSchema) }),
       handle: async (c, { params }) => {
         const message = await engine.getMessage(params.queue, params.id);
+        return json(c, 200, presentView(message));
+      },
+    }),
+    defineEndpoint({
+      method: 'patch',
+      path: '/v1/queues/{queue}/messages/{id}',
+      summary: 'Reschedule a ready or delayed message: new due time and/or priority',
+      params: MessageParams,
+      body: { schema: RescheduleRequest, validate: (raw) => parseReschedule(raw, clock()) },
+      responses: withErrors(
+        { 200: jsonResponse('The message view after the change.', MessageViewSchema) },
+        409,
+      ),
+      handle: async (c, { params, body }) => {
+        const message = await engine.rescheduleMessage(params.queue, params.id, body);
         return json(c, 200, presentView(message));
       },
     }),

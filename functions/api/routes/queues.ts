@@ -1,5 +1,5 @@
 /**
- * Queue routes: create or update, get (with counts), list, delete, purge.
+ * Queue routes: create or update, get (with counts), list, delete, purge, redrive.
  */
 import { ValidationError } from '../../core/errors';
 import type { QueueConfig } from '../../core/types';
@@ -13,6 +13,8 @@ import {
   QueueParams,
   QueueSchema,
   QueueWithCountsSchema,
+  RedriveRequest,
+  RedriveResponse,
 } from '../schemas';
 import type { RouteDeps } from './deps';
 import { jsonResponse, withErrors } from './responses';
@@ -98,6 +100,25 @@ export function queueEndpoints({ engine }: RouteDeps): Endpoint[] {
       handle: async (c, { params }) => {
         await engine.purgeQueue(params.queue);
         return noContent(c);
+      },
+    }),
+    defineEndpoint({
+      method: 'post',
+      path: '/v1/queues/{queue}/redrive',
+      summary: 'Move dead letters back: to `to`, or each to its source queue',
+      params: QueueParams,
+      body: { schema: RedriveRequest, emptyIsObject: true },
+      responses: withErrors({ 200: jsonResponse('How many messages moved.', RedriveResponse) }),
+      handle: async (c, { params, body }) => {
+        // Moving a queue's messages to its own end would meet them again further down the scan.
+        if (body.to === params.queue) {
+          throw new ValidationError(`'to' cannot be the queue itself ('${params.queue}').`);
+        }
+        const options: { to?: string; maxMessages?: number } = {};
+        if (body.to !== undefined) options.to = body.to;
+        if (body.maxMessages !== undefined) options.maxMessages = body.maxMessages;
+        const { moved } = await engine.redrive(params.queue, options);
+        return json(c, 200, { moved });
       },
     }),
   ];

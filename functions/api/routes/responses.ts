@@ -19,7 +19,7 @@ export function withErrors(responses: Responses, ...statuses: (409 | 429)[]): Re
     ...responses,
     400: error('InvalidJson, ValidationError or InvalidReceipt.'),
     401: error('Unauthorized (local server with a token).'),
-    404: error('NotFound, QueueNotFound or MessageNotFound.'),
+    404: error('NotFound, QueueNotFound, TopicNotFound or MessageNotFound.'),
     405: error('MethodNotAllowed, with an Allow header.'),
     413: error('PayloadTooLarge: a request over 1 MiB.'),
     500: error('InternalError.'),
