@@ -57,7 +57,9 @@ async function start(config: LocalConfig): Promise<void> {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  await ensureTable(client, config.tableName);
+  await ensureTable(client, config.tableName).catch((error: Error) => {
+    throw new Error(`table ${config.tableName} at ${endpoint}: ${error.message}`, { cause: error });
+  });
 
   const engine = new DynamoEngine({ client, tableName: config.tableName });
   const app = createApp({ engine, token: config.token });
