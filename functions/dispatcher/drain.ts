@@ -1,0 +1,67 @@
+/**
+ * Draining one consumer's queue inside one dispatcher invocation: batches are claimed and
+ * processed until the queue has nothing for the consumer, the invocation runs short of time, or
+ * the consumer's slots are all taken (then their holders keep draining).
+ *
+ * It starts with one worker and adds one each time a worker claims a full batch, up to
+ * `concurrency`: a quiet queue costs one slot and one receive, a backlog fans out.
+ */
+import type { Consumer } from './consumer';
+import { claimBatch, type DispatchDeps, processBatch } from './dispatch';
+import type { ConcurrencyLimiter } from './slots';
+
+export interface DrainOptions {
+  limiter: ConcurrencyLimiter;
+  /** False once there is not enough time left to claim and process one more batch. */
+  hasTimeFor: (consumer: Consumer) => boolean;
+}
+
+export interface DrainResult {
+  batches: number;
+  messages: number;
+}
+
+export async function drain(
+  deps: DispatchDeps,
+  consumer: Consumer,
+  options: DrainOptions,
+): Promise<DrainResult> {
+  const result: DrainResult = { batches: 0, messages: 0 };
+  const workers: Promise<void>[] = [];
+  const spawn = () => {
+    if (workers.length < consumer.concurrency) workers.push(work());
+  };
+
+  async function work(): Promise<void> {
+    for (;;) {
+      if (!options.hasTimeFor(consumer)) return;
+      const slot = await options.limiter.acquire(consumer);
+      if (!slot) return;
+      let claimed = 0;
+      let recheck = false;
+      try {
+        const batch = await claimBatch(deps.engine, consumer);
+        claimed = batch.length;
+        if (claimed > 0) {
+          if (claimed === consumer.batchSize) spawn();
+          result.batches++;
+          result.messages += claimed;
+          await processBatch(deps, consumer, batch);
+        }
+      } finally {
+        recheck = await slot.release();
+      }
+      // Empty queue: done, unless another dispatcher was turned away meanwhile and counts on us.
+      if (claimed === 0 && !recheck) return;
+    }
+  }
+
+  spawn();
+  // Workers may be added while earlier ones run; every one is awaited before a failure is reported.
+  const failures: unknown[] = [];
+  for (let index = 0; index < workers.length; index++) {
+    await workers[index]?.catch((error: unknown) => failures.push(error));
+  }
+  if (failures.length > 0) throw failures[0];
+  return result;
+}
