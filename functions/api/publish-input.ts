@@ -8,7 +8,7 @@
  */
 import { PayloadTooLargeError, ValidationError } from '../core/errors';
 import type { PublishInput } from '../core/types';
-import { PublishRequest, TopicPublishRequest } from './schemas';
+import { MAX_ATTRIBUTES, PublishRequest, TopicPublishRequest } from './schemas';
 import { parseDateTime } from './times';
 import { fieldPath, parseOrThrow } from './validation';
 
@@ -49,6 +49,24 @@ export function messageBytes(
     Buffer.byteLength(serializeBody(body, name), 'utf8') +
     Buffer.byteLength(JSON.stringify(attributes ?? {}), 'utf8')
   );
+}
+
+/**
+ * The attributes as data properties. zod neither checks nor keeps an own `__proto__` key of a
+ * record (assigning it would replace the result's prototype), so that entry is checked here,
+ * and counted; every other entry the schema has already checked.
+ */
+function copyAttributes(raw: Record<string, unknown>, name: string): Record<string, string> {
+  const entries = Object.entries(raw);
+  if (entries.length > MAX_ATTRIBUTES) {
+    throw new ValidationError(`'${name}': must have at most ${MAX_ATTRIBUTES} entries.`);
+  }
+  for (const [key, value] of entries) {
+    if (typeof value !== 'string') {
+      throw new ValidationError(`'${name}.${key}': expected string, received ${typeof value}.`);
+    }
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 /**
@@ -102,11 +120,9 @@ function parseWith(
   const name = (field: string) => fieldPath([field], path);
   const deliverAt = dueTime(fields, now, name);
 
-  // zod rebuilds records by assignment, which would drop an own `__proto__` key; the raw
-  // attributes were validated entry by entry, so copy them as data properties instead.
-  const rawAttributes = (raw as { attributes?: Record<string, string> }).attributes;
+  const rawAttributes = (raw as { attributes?: Record<string, unknown> }).attributes;
   const attributes =
-    rawAttributes === undefined ? undefined : Object.fromEntries(Object.entries(rawAttributes));
+    rawAttributes === undefined ? undefined : copyAttributes(rawAttributes, name('attributes'));
 
   const bytes = messageBytes(fields.body, attributes, name('body'));
   if (bytes > MAX_MESSAGE_BYTES) {

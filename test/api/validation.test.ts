@@ -196,6 +196,13 @@ describe('POST /v1/queues/{queue}/messages', () => {
       'attributes',
       { body: 1, attributes: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v'])) },
     ],
+    // zod skips an own __proto__ key of a record; it is checked and counted all the same.
+    ['attributes.__proto__', '{"body":1,"attributes":{"__proto__":5}}'],
+    ['attributes.__proto__', '{"body":1,"attributes":{"__proto__":{"x":"y"}}}'],
+    [
+      'attributes',
+      `{"body":1,"attributes":{"__proto__":"x",${Array.from({ length: 10 }, (_, i) => `"k${i}":"v"`).join(',')}}}`,
+    ],
     ['deliverAt', { body: 1, deliverAt: 'tomorrow' }],
     ['deliverAt', { body: 1, deliverAt: '2026-11-26' }],
     ['deliverAt', { body: 1, deliverAt: '2026-11-26T10:00:00' }],
