@@ -27,11 +27,19 @@ import { jsonResponse, withErrors } from './responses';
 export const MAX_SUBSCRIPTIONS_BYTES = 262_144;
 
 /**
- * The subscriptions of a PUT body. zod rebuilds records by assignment, which would drop a filter
- * key `__proto__`; the schema refuses that key, so the parsed filters are complete.
+ * The subscriptions of a PUT body. zod neither checks nor keeps an own `__proto__` key of a
+ * record, and the store could not keep one either: a filter would silently lose that key and
+ * match more than asked, so it is refused.
  */
 function parseSubscriptions(raw: Record<string, unknown>): Subscription[] {
   const { subscriptions } = parseOrThrow(PutTopicRequest, raw);
+  for (const [i, entry] of (raw.subscriptions as { filter?: object }[]).entries()) {
+    if (entry.filter !== undefined && Object.hasOwn(entry.filter, '__proto__')) {
+      throw new ValidationError(
+        `'subscriptions[${i}].filter.__proto__': this key cannot be used in a filter.`,
+      );
+    }
+  }
   const bytes = Buffer.byteLength(JSON.stringify(subscriptions), 'utf8');
   if (bytes > MAX_SUBSCRIPTIONS_BYTES) {
     throw new ValidationError(
