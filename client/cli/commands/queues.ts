@@ -1,0 +1,178 @@
+/**
+ * `postbox queues list|create|get|delete|purge` and `postbox redrive`.
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { Queue, QueueOptions, QueueWithCounts } from '../../src/types';
+import { action, clientOf, globalsOf, integer } from '../context';
+import { display, keyValues, print, printJson, table } from '../output';
+
+/** `none` clears a setting (null), anything else goes through `parse`. */
+const orNone =
+  <T>(parse: (text: string) => T) =>
+  (text: string): T | null =>
+    text === 'none' ? null : parse(text);
+
+const queueName = (text: string) => {
+  if (!/^[A-Za-z0-9_-]{1,80}$/.test(text)) throw new InvalidArgumentError('Not a queue name.');
+  return text;
+};
+
+interface QueueFlags {
+  order?: 'fifo' | 'lifo';
+  visibilityTimeout?: number;
+  maxReceiveCount?: number | null;
+  deadLetterQueue?: string | null;
+  delay?: number;
+  retention?: number;
+  maxMessages?: number;
+  dedupWindow?: number;
+}
+
+function queueOptions(flags: QueueFlags): QueueOptions {
+  const options: QueueOptions = {};
+  if (flags.order !== undefined) options.order = flags.order;
+  if (flags.visibilityTimeout !== undefined) options.visibilityTimeoutSeconds = flags.visibilityTimeout;
+  if (flags.maxReceiveCount !== undefined) options.maxReceiveCount = flags.maxReceiveCount;
+  if (flags.deadLetterQueue !== undefined) options.deadLetterQueue = flags.deadLetterQueue;
+  if (flags.delay !== undefined) options.delaySeconds = flags.delay;
+  if (flags.retention !== undefined) options.retentionSeconds = flags.retention;
+  if (flags.maxMessages !== undefined) options.maxMessages = flags.maxMessages;
+  if (flags.dedupWindow !== undefined) options.deduplicationWindowSeconds = flags.dedupWindow;
+  return options;
+}
+
+/** A queue's settings, one per line. */
+export function queueDetails(queue: Queue | QueueWithCounts): string {
+  const pairs: [string, unknown][] = [
+    ['name', queue.name],
+    ['order', queue.order],
+    ['visibilityTimeoutSeconds', queue.visibilityTimeoutSeconds],
+    ['maxReceiveCount', queue.maxReceiveCount],
+    ['deadLetterQueue', queue.deadLetterQueue],
+    ['delaySeconds', queue.delaySeconds],
+    ['retentionSeconds', queue.retentionSeconds],
+    ['maxMessages', queue.maxMessages === 0 ? '0 (unbounded)' : queue.maxMessages],
+    ['deduplicationWindowSeconds', queue.deduplicationWindowSeconds],
+    ['createdAt', queue.createdAt],
+  ];
+  if ('counts' in queue) {
+    const { ready, delayed, inFlight, total, approximate } = queue.counts;
+    pairs.push([
+      'counts',
+      `ready ${ready}, delayed ${delayed}, in flight ${inFlight}, total ${total}${approximate ? ' (approximate)' : ''}`,
+    ]);
+  }
+  return keyValues(pairs);
+}
+
+export function registerQueues(program: Command): void {
+  const queues = program.command('queues').description('List, create, inspect, delete and purge queues');
+
+  queues
+    .command('list')
+    .description('List every queue, in name order')
+    .action(
+      action(async (_flags: object, cmd: Command) => {
+        const client = clientOf(cmd);
+        const all: Queue[] = [];
+        for await (const queue of client.allQueues()) all.push(queue);
+        if (globalsOf(cmd).json) return printJson({ queues: all });
+        if (all.length === 0) return print('No queues.');
+        print(
+          table(
+            ['NAME', 'ORDER', 'VISIBILITY', 'MAX RECEIVES', 'DEAD LETTERS TO', 'CREATED'],
+            all.map((q) => [
+              q.name,
+              q.order,
+              `${q.visibilityTimeoutSeconds}s`,
+              display(q.maxReceiveCount),
+              display(q.deadLetterQueue),
+              q.createdAt,
+            ]),
+          ),
+        );
+      }),
+    );
+
+  queues
+    .command('create')
+    .alias('update')
+    .description("Create a queue, or change an existing queue's settings (flags left out stay as they are)")
+    .argument('<queue>', 'the queue name: letters, digits, _ and -, up to 80')
+    .addOption(
+      new Option('--order <order>', 'delivery order (cannot change later)').choices(['fifo', 'lifo']),
+    )
+    .option('--visibility-timeout <seconds>', 'lease of a received message (default 30)', integer(0, 43_200))
+    .option(
+      '--max-receive-count <n>',
+      'receives before a message is dead-lettered, or none',
+      orNone(integer(1, 1_000)),
+    )
+    .option('--dead-letter-queue <queue>', 'where exhausted messages go, or none', orNone(queueName))
+    .option('--delay <seconds>', 'default delay of new messages', integer(0, 31_536_000))
+    .option('--retention <seconds>', 'how long a due message is kept', integer(60, 31_536_000))
+    .option('--max-messages <n>', 'bound on messages not yet gone (0: unbounded)', integer(0))
+    .option('--dedup-window <seconds>', 'deduplication window (0: off)', integer(0, 86_400))
+    .addHelpText(
+      'after',
+      '\nExample:\n  postbox queues create orders --dead-letter-queue orders-dlq --max-receive-count 5',
+    )
+    .action(
+      action(async (name: string, flags: QueueFlags, cmd: Command) => {
+        const { queue, created } = await clientOf(cmd).putQueue(name, queueOptions(flags));
+        if (globalsOf(cmd).json) return printJson(queue);
+        print(`${created ? 'Created' : 'Updated'} queue ${queue.name}.`);
+        print(queueDetails(queue));
+      }),
+    );
+
+  queues
+    .command('get')
+    .description("Show a queue's settings and message counts")
+    .argument('<queue>')
+    .action(
+      action(async (name: string, _flags: object, cmd: Command) => {
+        const queue = await clientOf(cmd).getQueue(name);
+        if (globalsOf(cmd).json) return printJson(queue);
+        print(queueDetails(queue));
+      }),
+    );
+
+  queues
+    .command('delete')
+    .description('Delete a queue and all its messages')
+    .argument('<queue>')
+    .action(
+      action(async (name: string, _flags: object, cmd: Command) => {
+        await clientOf(cmd).deleteQueue(name);
+        if (globalsOf(cmd).json) return printJson({ deleted: name });
+        print(`Deleted queue ${name}.`);
+      }),
+    );
+
+  queues
+    .command('purge')
+    .description('Remove every message of a queue, in any state')
+    .argument('<queue>')
+    .action(
+      action(async (name: string, _flags: object, cmd: Command) => {
+        await clientOf(cmd).purgeQueue(name);
+        if (globalsOf(cmd).json) return printJson({ purged: name });
+        print(`Purged queue ${name}.`);
+      }),
+    );
+
+  program
+    .command('redrive')
+    .description('Move dead letters from a dead-letter queue back to their source queues (or --to one)')
+    .argument('<queue>', 'the dead-letter queue')
+    .option('--to <queue>', 'move them all to this queue instead')
+    .option('--max <n>', 'move at most this many', integer(1))
+    .action(
+      action(async (name: string, flags: { to?: string; max?: number }, cmd: Command) => {
+        const result = await clientOf(cmd).redrive(name, { to: flags.to, maxMessages: flags.max });
+        if (globalsOf(cmd).json) return printJson(result);
+        print(`Moved ${result.moved} message${result.moved === 1 ? '' : 's'} out of ${name}.`);
+      }),
+    );
+}
