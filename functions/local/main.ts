@@ -9,6 +9,8 @@ import { createApp } from '../api/app';
 import { DynamoEngine } from '../core/dynamo-engine';
 import { ensureTable } from '../core/table';
 import { type LocalConfig, readConfig } from './config';
+import { loadConsumers } from './consumer-config';
+import { type LocalConsumers, startConsumers } from './consumers';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { checkPort, type LocalServer, startServer } from './server';
 import { type DueWork, startDueWork } from './timers';
@@ -17,12 +19,14 @@ let dynamo: DynamoDbLocal | undefined;
 let client: DynamoDBClient | undefined;
 let server: LocalServer | undefined;
 let dueWork: DueWork | undefined;
+let consumers: LocalConsumers | undefined;
 let stopping: Promise<void> | undefined;
 
 /** Reverse order of start: no new requests, no new sweeps, then the store. Safe to call twice. */
 function stop(): Promise<void> {
   stopping ??= (async () => {
     await server?.close();
+    await consumers?.stop();
     await dueWork?.stop();
     client?.destroy();
     await dynamo?.stop();
@@ -33,6 +37,12 @@ function stop(): Promise<void> {
 async function start(config: LocalConfig): Promise<void> {
   // A taken port should fail in milliseconds, not after Java has started.
   await checkPort(config.port);
+  // Consumers from postbox.config.*, POSTBOX_CONSUMERS and --consumer: a bad one fails before Java starts.
+  const consumerList = await loadConsumers({
+    cwd: process.cwd(),
+    env: process.env.POSTBOX_CONSUMERS,
+    args: process.argv.slice(2),
+  });
 
   let endpoint = config.dynamoEndpoint;
   let storeNote = `DynamoDB at ${endpoint}, table ${config.tableName}`;
@@ -65,7 +75,14 @@ async function start(config: LocalConfig): Promise<void> {
   const app = createApp({ engine, token: config.token });
   server = await startServer({ fetch: (request) => app.fetch(request), port: config.port });
   dueWork = startDueWork({ run: () => engine.runDueWork() });
+  consumers = await startConsumers({ engine, consumers: consumerList });
   console.log(`Postbox listening on ${server.url} (${storeNote})`);
+  for (const consumer of consumerList) {
+    const { queue, handler, batchSize, concurrency, visibilityTimeoutSeconds } = consumer;
+    console.log(
+      `Consumer of ${queue}: ${handler} (batchSize ${batchSize}, concurrency ${concurrency}, visibilityTimeoutSeconds ${visibilityTimeoutSeconds})`,
+    );
+  }
 }
 
 let firstSignalAt = 0;
