@@ -128,7 +128,7 @@ describe('message groups', () => {
     expect(requests).toEqual({ Query: 1, UpdateItem: 1 });
     expect(itemsRead).toBeLessThanOrEqual(10);
     expect((await engine.getQueue(queue)).counts).toMatchObject({ inFlight: 101, ready: 100 });
-  });
+  }, 180_000);
 });
 
 describe('message groups on a lifo queue', () => {
