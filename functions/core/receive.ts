@@ -99,9 +99,13 @@ export class Receiver {
     if (meta.deadLetterQueue !== null && meta.maxReceiveCount !== null) {
       // Leases that ended after the last allowed receive go to the dead-letter queue before this
       // receive returns, even when enough ready messages stand ahead of them in the range.
-      const ended = await this.queryAvailable(meta, now, 'T', 10);
-      const exhausted = ended.filter((candidate) => isExhausted(meta, candidate));
-      await Promise.all(exhausted.map((candidate) => this.deadLetter(meta, candidate, now)));
+      for (let round = 0; round < 10; round++) {
+        const ended = await this.queryAvailable(meta, now, 'T', 10);
+        const exhausted = ended.filter((candidate) => isExhausted(meta, candidate));
+        await Promise.all(exhausted.map((candidate) => this.deadLetter(meta, candidate, now)));
+        // A full page of due timers that held dead letters may hide more of them behind it.
+        if (ended.length < 10 || exhausted.length === 0) break;
+      }
     }
     const candidates = found
       .filter((candidate) => !this.claiming.has(candidate.pk + candidate.sk) && !isExhausted(meta, candidate))
