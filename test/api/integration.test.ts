@@ -4,45 +4,26 @@
  */
 import type { Hono } from 'hono';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../functions/api/app';
 import {
   BrowseResponse,
-  DeliveredMessageSchema,
   MessageViewSchema,
   QueueListSchema,
   QueueSchema,
   QueueWithCountsSchema,
 } from '../../functions/api/schemas';
-import { type ManualClock, manualClock, queueName, testEngine } from '../support/engine';
+import { type ManualClock, queueName } from '../support/engine';
+import { type Harness, harness, iso } from './integration-support';
 import { type Answer, expectError, send } from './support';
 
 let app: Hono;
 let clock: ManualClock;
+let createQueue: Harness['createQueue'];
+let publish: Harness['publish'];
+let receive: Harness['receive'];
 
 beforeAll(async () => {
-  clock = manualClock();
-  const { engine } = await testEngine(clock);
-  app = createApp({ engine, clock });
+  ({ app, clock, createQueue, publish, receive } = await harness());
 });
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-async function createQueue(body: object = {}, name = queueName()): Promise<string> {
-  const answer = await send(app, 'PUT', `/v1/queues/${name}`, body);
-  expect(answer.status, answer.text).toBe(201);
-  return name;
-}
-
-async function publish(queue: string, body: object): Promise<Answer> {
-  return send(app, 'POST', `/v1/queues/${queue}/messages`, body);
-}
-
-async function receive(queue: string, body: object = {}): Promise<Answer> {
-  const answer = await send(app, 'POST', `/v1/queues/${queue}/receive`, body);
-  expect(answer.status, answer.text).toBe(200);
-  for (const message of answer.json.messages) DeliveredMessageSchema.parse(message);
-  return answer;
-}
 
 describe('queues', () => {
   it('creates with defaults (201), answers 200 when it exists, and keeps fields left out', async () => {
