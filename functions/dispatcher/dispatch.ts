@@ -28,6 +28,8 @@ export interface BatchReport {
   queue: string;
   messageIds: string[];
   outcome: 'ok' | 'partial' | 'failed';
+  /** Messages the handler failed (all of them when the whole batch failed). */
+  failed: number;
   acked: number;
   released: number;
   /** Receipts that no longer held their message when settled (the lease ended and it moved on). */
@@ -110,19 +112,21 @@ export async function processBatch(
     error = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
   }
   const isFailed = (message: DeliveredMessage) => failed === 'all' || failed.has(message.id);
+  const failures = messages.filter(isFailed);
   const [acks, releases] = await Promise.all([
     ackAll(
       deps.engine,
       consumer.queue,
       messages.filter((message) => !isFailed(message)),
     ),
-    releaseAll(deps, consumer.queue, messages.filter(isFailed)),
+    releaseAll(deps, consumer.queue, failures),
   ]);
   const report: BatchReport = {
     consumer: consumerId(consumer),
     queue: consumer.queue,
     messageIds,
     outcome: failed === 'all' ? 'failed' : failed.size > 0 ? 'partial' : 'ok',
+    failed: failures.length,
     acked: acks.done,
     released: releases.done,
     expired: acks.expired + releases.expired,

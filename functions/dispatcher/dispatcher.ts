@@ -1,0 +1,139 @@
+/**
+ * The deployed dispatcher's three duties, independent of the Lambda event shapes (lambda.ts):
+ *
+ *   stream   records of messages that became ready → drain those queues' consumers now;
+ *            records of future timers → make sure their minutes get woken (schedules.ts)
+ *   wake     a minute's timers, each delivered at its second (wake.ts)
+ *   sweep    every minute, the safety net: the engine's timed work (due messages, expired
+ *            leases, dead letters, retention), a drain of every consumer, and the queue metrics
+ *            the alarms read (ready messages, oldest message age, dead letters)
+ *
+ * At most `concurrency` batches of a consumer run at once across all invocations (DynamoSlots).
+ */
+import type { DynamoDBRecord } from 'aws-lambda';
+import type { Clock, Engine } from '../core/engine';
+import type { Store } from '../core/store';
+import type { Consumer } from './consumer';
+import type { BatchReport, DispatchDeps, Invoker } from './dispatch';
+import { drain } from './drain';
+import type { Wakes } from './schedules';
+import { DynamoSlots } from './slots';
+import { readStream } from './stream';
+import { batchTelemetry, type Telemetry } from './telemetry';
+import { deliverMinute } from './wake';
+
+/** What the dispatcher needs to know about the invocation it runs in. */
+export interface Invocation {
+  remainingMs(): number;
+}
+
+export interface DispatcherOptions {
+  engine: Engine;
+  store: Store;
+  consumers: readonly Consumer[];
+  invoke: Invoker;
+  wakes: Wakes;
+  source: DispatchDeps['source'];
+  telemetry: Telemetry;
+  /** @default Date.now */
+  clock?: Clock;
+  /** Longest sleep of a wake-up between two looks at the timers. @default 1000 */
+  wakePollMs?: number;
+}
+
+/** Time kept in reserve at the end of an invocation, to settle and report. */
+const RESERVE_MS = 5_000;
+/** Lambda stops any consumer invocation after 15 minutes. */
+const MAX_HANDLER_MS = 900_000;
+
+export class Dispatcher {
+  private readonly clock: Clock;
+  private readonly onBatch: (report: BatchReport) => void;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.onBatch = batchTelemetry(options.telemetry);
+  }
+
+  async onStream(records: readonly DynamoDBRecord[], invocation: Invocation): Promise<void> {
+    const work = readStream(records, this.clock());
+    if (work.timers.length > 0) {
+      const arranged = await this.options.wakes.arrange(work.timers, this.clock());
+      if (arranged.scheduled > 0) this.options.telemetry.metric('SchedulesCreated', arranged.scheduled);
+      if (arranged.wokenNow > 0) this.options.telemetry.metric('ImmediateWakes', arranged.wokenNow);
+    }
+    await this.drainQueues([...work.readyQueues], invocation);
+  }
+
+  async onWake(minute: number, invocation: Invocation): Promise<void> {
+    const { dispatched } = await deliverMinute({
+      store: this.options.store,
+      clock: this.clock,
+      queues: [...new Set(this.options.consumers.map((consumer) => consumer.queue))],
+      minute,
+      dispatch: (queue) => this.drainQueues([queue], invocation),
+      hasTime: () => invocation.remainingMs() > RESERVE_MS,
+      pollMs: this.options.wakePollMs,
+    });
+    this.options.telemetry.info('wake', { minute: new Date(minute).toISOString(), dispatched });
+  }
+
+  async onSweep(invocation: Invocation): Promise<void> {
+    await this.options.engine.runDueWork();
+    await this.drainQueues(
+      [...new Set(this.options.consumers.map((consumer) => consumer.queue))],
+      invocation,
+    );
+    await Promise.all(
+      [...new Set(this.options.consumers.map((consumer) => consumer.queue))].map((queue) =>
+        this.reportQueue(queue).catch((error: unknown) =>
+          this.options.telemetry.error('queue metrics failed', { queue, error: describe(error) }),
+        ),
+      ),
+    );
+  }
+
+  /** Drains every consumer of the queues; a failing consumer is reported and does not stop the others. */
+  private async drainQueues(queues: readonly string[], invocation: Invocation): Promise<void> {
+    const limiter = new DynamoSlots(this.options.store, this.clock, () => invocation.remainingMs() + 1_000);
+    const deps: DispatchDeps = {
+      engine: this.options.engine,
+      invoke: this.options.invoke,
+      source: this.options.source,
+      clock: this.clock,
+      onBatch: this.onBatch,
+    };
+    const hasTimeFor = (consumer: Consumer) =>
+      invocation.remainingMs() >
+      Math.min(consumer.visibilityTimeoutSeconds * 1000, MAX_HANDLER_MS) + RESERVE_MS;
+    const consumers = this.options.consumers.filter((consumer) => queues.includes(consumer.queue));
+    await Promise.all(
+      consumers.map((consumer) =>
+        drain(deps, consumer, { limiter, hasTimeFor }).catch((error: unknown) => {
+          this.options.telemetry.metric('DispatchErrors', 1);
+          this.options.telemetry.error('drain failed', { queue: consumer.queue, error: describe(error) });
+        }),
+      ),
+    );
+  }
+
+  private async reportQueue(queue: string): Promise<void> {
+    const { engine, telemetry } = this.options;
+    const info = await engine.getQueue(queue);
+    telemetry.queueMetric(queue, 'ReadyMessages', info.counts.ready);
+    const head = await engine.browse(queue, { state: 'ready', limit: 1 });
+    const oldest = head.items[0];
+    telemetry.queueMetric(
+      queue,
+      'OldestMessageAgeSeconds',
+      oldest ? Math.max(0, Math.round((this.clock() - oldest.deliverAt) / 1000)) : 0,
+    );
+    if (info.deadLetterQueue !== null) {
+      const dead = await engine.getQueue(info.deadLetterQueue);
+      telemetry.queueMetric(queue, 'DeadLetterMessages', dead.counts.total);
+    }
+  }
+}
+
+const describe = (error: unknown) =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -1,0 +1,53 @@
+/**
+ * The AWS invoker: a synchronous Lambda Invoke of the consumer's function, as Lambda's own SQS
+ * poller does it. A FunctionError (the handler threw, timed out or ran out of memory) fails the
+ * whole batch; otherwise the handler's answer is read for batchItemFailures (dispatch.ts).
+ */
+import { InvokeCommand, type InvokeCommandInput, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { SQSEvent } from 'aws-lambda';
+import type { Consumer } from './consumer';
+import type { Invoker } from './dispatch';
+
+/** The handler failed as a whole: what Lambda reported (errorType, errorMessage), never the event. */
+export class HandlerFailedError extends Error {
+  override name = 'HandlerFailedError';
+  constructor(
+    readonly functionError: string,
+    detail: string,
+  ) {
+    super(`${functionError}: ${detail}`);
+  }
+}
+
+export function invokeParams(consumer: Consumer, event: SQSEvent): InvokeCommandInput {
+  return {
+    FunctionName: consumer.handler,
+    InvocationType: 'RequestResponse',
+    Payload: new TextEncoder().encode(JSON.stringify(event)),
+  };
+}
+
+export function lambdaInvoker(client: LambdaClient): Invoker {
+  return async (consumer, event) => {
+    const output = await client.send(new InvokeCommand(invokeParams(consumer, event)));
+    const text = output.Payload ? new TextDecoder().decode(output.Payload) : '';
+    if (output.FunctionError) throw new HandlerFailedError(output.FunctionError, errorSummary(text));
+    if (text === '') return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      // Lambda itself refuses such an answer for SQS: the whole batch counts as failed.
+      throw new HandlerFailedError('InvalidResponse', 'the handler did not answer with JSON');
+    }
+  };
+}
+
+/** `errorType: errorMessage` of Lambda's error payload, cut short (it may quote user data). */
+function errorSummary(text: string): string {
+  try {
+    const error = JSON.parse(text) as { errorType?: string; errorMessage?: string };
+    return `${error.errorType ?? 'Error'}: ${String(error.errorMessage ?? '').slice(0, 200)}`;
+  } catch {
+    return 'no error details';
+  }
+}

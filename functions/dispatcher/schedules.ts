@@ -1,0 +1,122 @@
+/**
+ * The coarse stage of the two-stage timer (DESIGN.md 10). EventBridge Scheduler fires somewhere in
+ * the minute it is set for, so a minute that has due messages gets ONE one-time schedule, set for
+ * the minute BEFORE it: the dispatcher it wakes reads that minute's due timers and delivers each
+ * at its second, waiting inside the invocation (wake.ts).
+ *
+ *   name      postbox-<yyyymmddhhmm of the due minute>, in the deployment's own schedule group:
+ *             idempotent (ConflictException = it exists already = success), so many messages due
+ *             in the same minute, from any number of dispatchers, make one schedule
+ *   at()      the minute before, UTC; flexible time window OFF; ActionAfterCompletion DELETE
+ *   target    this dispatcher, through a role that may invoke only the dispatcher
+ *
+ * A schedule cannot be set in the past, and one set for the current minute could fire after its
+ * messages are due: a minute whose schedule would fire less than LEAD_MS from now is woken at
+ * once instead, by an asynchronous invocation of this dispatcher with the same payload.
+ */
+import { InvokeCommand, type InvokeCommandInput, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  type CreateScheduleCommandInput,
+  type SchedulerClient,
+} from '@aws-sdk/client-scheduler';
+
+export const MINUTE_MS = 60_000;
+/** A schedule must be created comfortably before its at() time. */
+export const LEAD_MS = 10_000;
+
+/** The payload of a wake-up: the start of the minute whose due timers to deliver. */
+export interface WakeEvent {
+  postbox: 'wake';
+  minute: string;
+}
+
+export const minuteOf = (ms: number) => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
+
+export function scheduleName(minute: number): string {
+  return `postbox-${new Date(minute).toISOString().slice(0, 16).replace(/[-:T]/g, '')}`;
+}
+
+/** `at(yyyy-mm-ddThh:mm:ss)`, evaluated in UTC. */
+export const atExpression = (ms: number) => `at(${new Date(ms).toISOString().slice(0, 19)})`;
+
+export const wakeEvent = (minute: number): WakeEvent => ({
+  postbox: 'wake',
+  minute: new Date(minute).toISOString(),
+});
+
+export interface WakeTarget {
+  /** The schedule group of this deployment. */
+  group: string;
+  /** The role EventBridge Scheduler assumes: it may invoke the dispatcher and nothing else. */
+  roleArn: string;
+  /** The dispatcher's own ARN. */
+  dispatcherArn: string;
+}
+
+export function createScheduleParams(minute: number, target: WakeTarget): CreateScheduleCommandInput {
+  return {
+    Name: scheduleName(minute),
+    GroupName: target.group,
+    ScheduleExpression: atExpression(minute - MINUTE_MS),
+    ScheduleExpressionTimezone: 'UTC',
+    FlexibleTimeWindow: { Mode: 'OFF' },
+    ActionAfterCompletion: 'DELETE',
+    Description: `Postbox: messages due in the minute from ${new Date(minute).toISOString()}`,
+    Target: {
+      Arn: target.dispatcherArn,
+      RoleArn: target.roleArn,
+      Input: JSON.stringify(wakeEvent(minute)),
+      // A wake-up that comes too late is no better than the next minute's sweep.
+      RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 120 },
+    },
+  };
+}
+
+export function wakeNowParams(minute: number, dispatcherArn: string): InvokeCommandInput {
+  return {
+    FunctionName: dispatcherArn,
+    InvocationType: 'Event',
+    Payload: new TextEncoder().encode(JSON.stringify(wakeEvent(minute))),
+  };
+}
+
+/**
+ * Makes sure each minute that has due timers gets woken, remembering (per process) the minutes
+ * it already arranged, so a busy stream costs one request per minute, not one per message.
+ */
+export class Wakes {
+  private readonly arranged = new Map<number, number>();
+
+  constructor(
+    private readonly scheduler: SchedulerClient,
+    private readonly lambda: LambdaClient,
+    private readonly target: WakeTarget,
+  ) {}
+
+  /** Resolves with what was done for each new minute. */
+  async arrange(dueTimes: readonly number[], now: number): Promise<{ scheduled: number; wokenNow: number }> {
+    for (const [minute] of this.arranged) if (minute + MINUTE_MS < now) this.arranged.delete(minute);
+    const minutes = [...new Set(dueTimes.map(minuteOf))].filter((minute) => !this.arranged.has(minute));
+    let scheduled = 0;
+    let wokenNow = 0;
+    await Promise.all(
+      minutes.map(async (minute) => {
+        if (minute - MINUTE_MS > now + LEAD_MS) {
+          try {
+            await this.scheduler.send(new CreateScheduleCommand(createScheduleParams(minute, this.target)));
+          } catch (error) {
+            if (!(error instanceof ConflictException)) throw error;
+          }
+          scheduled++;
+        } else {
+          await this.lambda.send(new InvokeCommand(wakeNowParams(minute, this.target.dispatcherArn)));
+          wokenNow++;
+        }
+        this.arranged.set(minute, now);
+      }),
+    );
+    return { scheduled, wokenNow };
+  }
+}

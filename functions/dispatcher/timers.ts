@@ -1,0 +1,60 @@
+/**
+ * Reading a queue's timers for the fine stage of the wake-up: the earliest timer (a delayed
+ * message, or a lease end) due in a time range, from the availability index, one item read.
+ *
+ *   GetItem  Q#<queue> / #META                     → the queue's incarnation (its message partition)
+ *   Query    avail  apk = Q#<queue>#<inc>  AND  ask BETWEEN T<after + 1> AND T<upTo>~   Limit 1
+ */
+import {
+  GetItemCommand,
+  type GetItemCommandOutput,
+  QueryCommand,
+  type QueryCommandOutput,
+} from '@aws-sdk/client-dynamodb';
+import { dueTimersUpTo, messagePartition, queueMetaKey, timerKey } from '../core/keys';
+import { fromAttributes, type Store, toAttributes } from '../core/store';
+import { TABLE } from '../core/table';
+
+/** The message partition of a queue, or undefined when the queue does not exist. */
+export async function partitionOf(store: Store, queue: string): Promise<string | undefined> {
+  const output = await store.send<GetItemCommandOutput>(
+    new GetItemCommand({
+      TableName: store.tableName,
+      Key: toAttributes(queueMetaKey(queue)),
+      ProjectionExpression: '#inc',
+      ExpressionAttributeNames: { '#inc': 'inc' },
+    }),
+  );
+  const inc = fromAttributes(output.Item)?.inc;
+  return inc === undefined ? undefined : messagePartition(queue, String(inc));
+}
+
+export function nextTimerParams(tableName: string, partition: string, after: number, upTo: number) {
+  const { availabilityIndex: index } = TABLE;
+  return {
+    TableName: tableName,
+    IndexName: index.name,
+    KeyConditionExpression: '#apk = :apk AND #ask BETWEEN :from AND :to',
+    ExpressionAttributeNames: { '#apk': index.partitionKey, '#ask': index.sortKey },
+    ExpressionAttributeValues: toAttributes({
+      ':apk': partition,
+      ':from': timerKey(Math.max(0, after + 1), ''),
+      ':to': dueTimersUpTo(upTo),
+    }),
+    Limit: 1,
+  };
+}
+
+/** Due time of the earliest timer in (after, upTo], or undefined. */
+export async function nextTimer(
+  store: Store,
+  partition: string,
+  after: number,
+  upTo: number,
+): Promise<number | undefined> {
+  const output = await store.send<QueryCommandOutput>(
+    new QueryCommand(nextTimerParams(store.tableName, partition, after, upTo)),
+  );
+  const ask = fromAttributes(output.Items?.[0])?.ask;
+  return typeof ask === 'string' ? Number(ask.slice(1, 16)) : undefined;
+}
