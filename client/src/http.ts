@@ -171,7 +171,8 @@ export class Transport {
         throw new PostboxError(0, 'UnexpectedResponse', 'The answer was not JSON.', { cause: error });
       }
       const code = socketCode(error);
-      const message = `Cannot reach ${url.origin}${code ? ` (${code})` : ''}.`;
+      const reason = code ?? (error as { cause?: { message?: string } }).cause?.message;
+      const message = `Cannot reach ${url.origin}${reason ? ` (${reason})` : ''}.`;
       const networkError = new PostboxError(0, 'NetworkError', message, { cause: error });
       if (code !== undefined && NOT_SENT.has(code)) return { kind: 'notSent', error: networkError };
       // Anything that is not a socket error (a bug in auth, a bad URL) is not worth repeating.

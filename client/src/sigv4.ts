@@ -66,6 +66,8 @@ export function sigV4Authorizer(url: string, options: SigV4Options = {}): Author
       sha256: Sha256,
       // Not S3: the path is encoded twice in the canonical request, as API Gateway checks it.
       uriEscapePath: true,
+      // No x-amz-content-sha256 header: API Gateway hashes the payload itself.
+      applyChecksum: false,
     });
     return signRequest(signer, request, options.signingDate?.());
   };
