@@ -39,6 +39,18 @@ const FIELDS: Record<string, string[]> = {
   'POST /v1/queues/q/ack': ['receipt', 'receipts'],
   'POST /v1/queues/q/release': ['receipt', 'delaySeconds'],
   'POST /v1/queues/q/extend': ['receipt', 'visibilityTimeoutSeconds'],
+  'PATCH /v1/queues/q/messages/abc': ['deliverAt', 'delaySeconds', 'priority'],
+  'POST /v1/queues/q/redrive': ['to', 'maxMessages'],
+  'PUT /v1/topics/t': ['subscriptions'],
+  'POST /v1/topics/t/messages': [
+    'body',
+    'delaySeconds',
+    'deliverAt',
+    'priority',
+    'groupId',
+    'deduplicationId',
+    'attributes',
+  ],
 };
 const ALL_FIELDS = [...new Set(Object.values(FIELDS).flat())];
 const bodyRoutes = ROUTES.filter((route) => route.body !== undefined);
@@ -143,7 +155,7 @@ describe('malformed requests never reach the engine and are answered 4xx', () =>
     expect(engine.calls).toEqual([]);
   });
 
-  it('queue names outside the alphabet, on every route', async () => {
+  it('queue and topic names outside the alphabet, on every route', async () => {
     const engine = throwingEngine();
     const app = createApp({ engine });
     const badName = fc
@@ -153,13 +165,19 @@ describe('malformed requests never reach the engine and are answered 4xx', () =>
       );
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...ROUTES.filter((route) => route.path.startsWith('/v1/queues/q'))),
+        fc.constantFrom(
+          ...ROUTES.filter(
+            (route) => route.path.startsWith('/v1/queues/q') || route.path.startsWith('/v1/topics/t'),
+          ),
+        ),
         badName,
         async ({ method, path, body }, name) => {
           const answer = await send(
             app,
             method,
-            path.replace('/v1/queues/q', `/v1/queues/${encodeURIComponent(name)}`),
+            path
+              .replace('/v1/queues/q', `/v1/queues/${encodeURIComponent(name)}`)
+              .replace('/v1/topics/t', `/v1/topics/${encodeURIComponent(name)}`),
             body,
           );
           expectErrorShape(answer);
@@ -232,6 +250,8 @@ describe('malformed requests never reach the engine and are answered 4xx', () =>
 describe('through the real engine, nothing is a 500', () => {
   let app: Hono;
   let queue: string;
+  let topic: string;
+  let messageId: string;
 
   beforeAll(async () => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
@@ -240,6 +260,9 @@ describe('through the real engine, nothing is a 500', () => {
     app = createApp({ engine, clock });
     queue = queueName('fuzz');
     expect((await send(app, 'PUT', `/v1/queues/${queue}`, {})).status).toBe(201);
+    topic = queueName('fuzz-topic');
+    expect((await send(app, 'PUT', `/v1/topics/${topic}`, { subscriptions: [{ queue }] })).status).toBe(201);
+    messageId = (await send(app, 'POST', `/v1/queues/${queue}/messages`, { body: 'target' })).json.id;
   });
 
   it('random bodies made of known fields and random values, on every route', async () => {
@@ -247,6 +270,8 @@ describe('through the real engine, nothing is a 500', () => {
       fc.jsonValue({ maxDepth: 2 }),
       fc.integer({ min: -2, max: 50 }),
       fc.constantFrom('fifo', 'lifo', 'auto', 'manual', '2026-11-25T12:00:00Z', 'pb1.x.y.z.w'),
+      // Values that name what exists, so redrive targets and subscriptions are sometimes valid.
+      fc.constantFrom(queue, [{ queue }], [{ queue, filter: { k: ['v'] } }, { queue: 'missing-queue' }]),
     );
     await fc.assert(
       fc.asyncProperty(
@@ -257,7 +282,10 @@ describe('through the real engine, nothing is a 500', () => {
           // No long polls or publish waits in a property test; no renaming the queue's order.
           if (typeof body.waitSeconds === 'number') body.waitSeconds = 0;
           if (method === 'PUT') delete body.order;
-          const target = path.replace('/v1/queues/q', `/v1/queues/${other || queue}`);
+          const target = path
+            .replace('/v1/queues/q', `/v1/queues/${other || queue}`)
+            .replace('/messages/abc', `/messages/${messageId}`)
+            .replace('/v1/topics/t', `/v1/topics/${other || topic}`);
           const answer = await send(app, method, target, body);
           if (answer.status >= 400) expectErrorShape(answer);
           else expect(answer.status).toBeLessThan(300);
@@ -270,7 +298,13 @@ describe('through the real engine, nothing is a 500', () => {
   it('random queries and ids on the GET routes', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(`/v1/queues/${queue}/messages`, '/v1/queues', `/v1/queues/${queue}/messages/`),
+        fc.constantFrom(
+          `/v1/queues/${queue}/messages`,
+          '/v1/queues',
+          '/v1/topics',
+          `/v1/queues/${queue}/messages/`,
+          '/v1/topics/',
+        ),
         fc.string({ maxLength: 40 }),
         async (base, tail) => {
           const path = base.endsWith('/')
