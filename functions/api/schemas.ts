@@ -323,7 +323,7 @@ export const RedriveResponse = z.object({ moved: z.int() }).strict().openapi('Re
 export const FilterSchema = z
   .record(z.string().regex(ATTRIBUTE_KEY, 'key must match ^[A-Za-z0-9_.-]{1,64}$'), z.array(z.string()))
   .openapi({
-    description: 'Attribute key → allowed values. Every key must match; an empty list matches nothing.',
+    description: `Attribute key (${ATTRIBUTE_KEY.source}) → allowed values. Every key must match; an empty list matches nothing.`,
   });
 
 export const SubscriptionSchema = z

@@ -94,6 +94,34 @@ describe('GET /v1/openapi.json', () => {
     expect(limit.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 });
   });
 
+  it('documents the answers of reschedule, redrive and the topic routes', async () => {
+    const { paths } = await document();
+    const schemaOf = (path: string, method: string, status: string) =>
+      paths[path][method].responses[status]?.content?.['application/json']?.schema?.$ref;
+    expect(schemaOf('/v1/queues/{queue}/messages/{id}', 'patch', '200')).toBe(
+      '#/components/schemas/MessageView',
+    );
+    expect(paths['/v1/queues/{queue}/messages/{id}'].patch.responses).toHaveProperty('409');
+    expect(schemaOf('/v1/queues/{queue}/redrive', 'post', '200')).toBe(
+      '#/components/schemas/RedriveResponse',
+    );
+    expect(paths['/v1/queues/{queue}/redrive'].post.requestBody.required).toBe(false);
+    for (const status of ['200', '201']) {
+      expect(schemaOf('/v1/topics/{topic}', 'put', status)).toBe('#/components/schemas/Topic');
+    }
+    expect(schemaOf('/v1/topics/{topic}', 'get', '200')).toBe('#/components/schemas/Topic');
+    expect(schemaOf('/v1/topics', 'get', '200')).toBe('#/components/schemas/TopicList');
+    expect(schemaOf('/v1/topics/{topic}/messages', 'post', '201')).toBe(
+      '#/components/schemas/TopicPublishResponse',
+    );
+    expect(paths['/v1/topics/{topic}/messages'].post.responses).toHaveProperty('429');
+    const list = paths['/v1/topics'].get.parameters;
+    expect(list.map((p: { name: string; in: string }) => `${p.in}:${p.name}`).sort()).toEqual([
+      'query:cursor',
+      'query:limit',
+    ]);
+  });
+
   it('needs the token like every route but health', async () => {
     const app = createApp({ engine: throwingEngine(), token: TOKEN });
     expectError(await send(app, 'GET', '/v1/openapi.json'), 401, 'Unauthorized');
