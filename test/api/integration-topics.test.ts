@@ -275,6 +275,22 @@ describe('publish to a topic', () => {
     });
   });
 
+  // A hundred queues: slow on a loaded DynamoDB Local, hence the longer time limit.
+  it('fans out to 50 queues at once; a fan-out too big for one DynamoDB transaction is 413, storing nothing', async () => {
+    const plain = await Promise.all(Array.from({ length: 50 }, () => createQueue()));
+    const wide = await createTopic(plain.map((queue) => ({ queue })));
+    const answer = await publishTo(wide, { body: 'all', deduplicationId: 'd' });
+    expect(answer.status).toBe(201);
+    expect(answer.json.deliveries.map((d: { queue: string }) => d.queue).sort()).toEqual([...plain].sort());
+
+    // Bounded queues with a deduplicationId take three writes each: 150 is over DynamoDB's 100.
+    const bounded = await Promise.all(Array.from({ length: 50 }, () => createQueue({ maxMessages: 10 })));
+    const tooWide = await createTopic(bounded.map((queue) => ({ queue })));
+    expectError(await publishTo(tooWide, { body: 'none', deduplicationId: 'd' }), 413, 'PayloadTooLarge');
+    for (const queue of bounded.slice(0, 3)) expect(await counts(queue)).toMatchObject({ total: 0 });
+    expect((await publishTo(tooWide, { body: 'all' })).json.deliveries).toHaveLength(50);
+  }, 120_000);
+
   it('refuses waitSeconds and an oversized message before anything is stored', async () => {
     const queue = await createQueue();
     const topic = await createTopic([{ queue }]);
