@@ -4,6 +4,7 @@
  * and JSON with --json; the exit code says what happened (exit-codes.ts).
  */
 import { Command } from 'commander';
+import { version } from '../../package.json';
 import { registerMessages } from './commands/messages';
 import { registerPublish } from './commands/publish';
 import { registerQueues } from './commands/queues';
@@ -17,6 +18,7 @@ import { print, printJson } from './output';
 export function buildProgram(): Command {
   const program = new Command('postbox')
     .description('Use a Postbox message queue from the terminal.')
+    .version(version)
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .showHelpAfterError('(postbox --help lists the commands; postbox COMMAND --help tells more)');
   addGlobalOptions(program);

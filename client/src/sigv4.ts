@@ -2,10 +2,10 @@
  * AWS Signature Version 4 for the deployed API (API Gateway with IAM auth, service `execute-api`),
  * signed by the AWS SDK's own signer (`@smithy/signature-v4`). Credentials come from the
  * standard provider chain (environment, shared config and SSO, web identity, container and
- * instance roles) unless given, and are loaded on first use only.
+ * instance roles) unless given. The signer and the credential chain are loaded on first use, so
+ * a client that never signs (the local server) never pays for loading them.
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SignatureV4 } from '@smithy/signature-v4';
 import type { Authorizer, OutgoingRequest } from './http';
 
 /** Static AWS credentials, or a function that returns them (refreshed as they expire). */
@@ -59,11 +59,10 @@ export function sigV4Authorizer(url: string, options: SigV4Options = {}): Author
   }
   let signer: SignatureV4 | undefined;
   return async (request) => {
-    signer ??= new SignatureV4({
+    signer ??= await createSigner({
       service: options.service ?? 'execute-api',
       region,
       credentials: options.credentials ?? (await defaultCredentials()),
-      sha256: Sha256,
       // Not S3: the path is encoded twice in the canonical request, as API Gateway checks it.
       uriEscapePath: true,
       // No x-amz-content-sha256 header: API Gateway hashes the payload itself.
@@ -105,8 +104,17 @@ export async function signRequest(
   return headers;
 }
 
+async function createSigner(
+  init: Omit<ConstructorParameters<typeof SignatureV4>[0], 'sha256'>,
+): Promise<SignatureV4> {
+  const [{ SignatureV4: Signer }, { Sha256 }] = await Promise.all([
+    import('@smithy/signature-v4'),
+    import('@aws-crypto/sha256-js'),
+  ]);
+  return new Signer({ ...init, sha256: Sha256 });
+}
+
 async function defaultCredentials(): Promise<NonNullable<AwsCredentials>> {
-  // Loaded on first use: the bearer-token path never pays for the AWS SDK.
   const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
   return defaultProvider();
 }
