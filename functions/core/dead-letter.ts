@@ -12,7 +12,7 @@
  */
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { joinGroup } from './groups';
-import { type MessageItem, newMessageItem } from './message-item';
+import { attributesOf, type MessageItem, newMessageItem } from './message-item';
 import type { QueueMetaCache } from './queue-meta';
 import { type Condition, removeMessage } from './remove';
 import { reserveSequence } from './sequence';
@@ -50,7 +50,7 @@ export async function moveMessage(
           id: current.id,
           seq: target.seq,
           body: current.body,
-          attributes: current.attrs ?? {},
+          attributes: attributesOf(current),
           priority: current.prio,
           groupId: target.order === 'fifo' ? current.grp : undefined,
           publishedAt: current.publishedAt,

@@ -18,7 +18,11 @@ export interface MessageItem {
   ok: string;
   /** The body as compact JSON text: stored verbatim, never interpreted by the store. */
   body: string;
-  attrs: Record<string, string>;
+  /**
+   * The attributes as JSON text. Stored as text, not as a DynamoDB map, because attribute names
+   * are the user's: a map would mishandle a key such as `__proto__`.
+   */
+  attrs: string;
   prio: number;
   grp?: string;
   publishedAt: number;
@@ -74,7 +78,7 @@ export function newMessageItem(message: NewMessage): MessageItem {
     seq: message.seq,
     ok: position,
     body: message.body,
-    attrs: message.attributes,
+    attrs: JSON.stringify(message.attributes),
     prio: message.priority,
     ...(message.groupId === undefined ? {} : { grp: message.groupId }),
     publishedAt: message.publishedAt,
@@ -101,6 +105,9 @@ export function isExpired(item: MessageItem, now: number): boolean {
   return item.retainUntil <= now && effectiveState(item, now) !== 'inFlight';
 }
 
+export const attributesOf = (item: MessageItem): Record<string, string> =>
+  item.attrs ? (JSON.parse(item.attrs) as Record<string, string>) : {};
+
 export function toDelivered(item: MessageItem, receipt?: string): DeliveredMessage {
   return {
     id: item.id,
@@ -112,7 +119,7 @@ export function toDelivered(item: MessageItem, receipt?: string): DeliveredMessa
     priority: item.prio,
     groupId: item.grp ?? item.groupLabel ?? null,
     deadLetter: item.deadLetter ?? null,
-    attributes: item.attrs ?? {},
+    attributes: attributesOf(item),
   };
 }
 

@@ -44,7 +44,7 @@ const MAX_TRANSACTION_BYTES = 4_000_000;
 
 export function matches(subscription: Subscription, attributes: Record<string, string>): boolean {
   return Object.entries(subscription.filter ?? {}).every(([key, allowed]) => {
-    const value = attributes[key];
+    const value = Object.hasOwn(attributes, key) ? attributes[key] : undefined;
     return value !== undefined && allowed.includes(value);
   });
 }
@@ -74,7 +74,18 @@ export class Topics {
         new TransactWriteItemsCommand({
           TransactItems: [
             ...checks,
-            { Put: { TableName: this.store.tableName, Item: toAttributes({ ...topicKey(name), ...topic }) } },
+            {
+              Put: {
+                TableName: this.store.tableName,
+                // Subscriptions as JSON text: filter keys are attribute names, which a DynamoDB
+                // map would mishandle (e.g. `__proto__`).
+                Item: toAttributes({
+                  ...topicKey(name),
+                  ...topic,
+                  subscriptions: JSON.stringify(subscriptions),
+                }),
+              },
+            },
           ],
         }),
       );
@@ -242,7 +253,8 @@ function assertFits(writes: TransactWriteItem[], queues: number): void {
 function topicOf(item: Record<string, unknown>): Topic {
   return {
     name: String(item.name),
-    subscriptions: (item.subscriptions as Subscription[]) ?? [],
+    subscriptions:
+      typeof item.subscriptions === 'string' ? (JSON.parse(item.subscriptions) as Subscription[]) : [],
     createdAt: Number(item.createdAt),
   };
 }

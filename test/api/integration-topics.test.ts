@@ -299,3 +299,32 @@ describe('publish to a topic', () => {
     expect(await counts(queue)).toMatchObject({ total: 0 });
   });
 });
+
+describe('attribute names that are also JavaScript property names', () => {
+  it('stores, delivers and filters on an attribute named __proto__', async () => {
+    const queue = await createQueue();
+    const published = await publish(queue, JSON.parse('{"body":1,"attributes":{"__proto__":"x"}}'));
+    expect(published.status, published.text).toBe(201);
+    const { json } = await receive(queue, { ack: 'auto' });
+    expect(JSON.stringify(json.messages[0].attributes)).toBe('{"__proto__":"x"}');
+
+    const topic = `t-${queue}`;
+    const put = await send(
+      app,
+      'PUT',
+      `/v1/topics/${topic}`,
+      `{"subscriptions":[{"queue":"${queue}","filter":{"__proto__":["x"]}}]}`,
+    );
+    expect(put.status, put.text).toBe(201);
+    expect(put.text).toContain('"__proto__":["x"]');
+    const hit = await send(
+      app,
+      'POST',
+      `/v1/topics/${topic}/messages`,
+      '{"body":2,"attributes":{"__proto__":"x"}}',
+    );
+    expect(hit.json.deliveries).toHaveLength(1);
+    const miss = await send(app, 'POST', `/v1/topics/${topic}/messages`, '{"body":3}');
+    expect(miss.json.deliveries).toEqual([]);
+  });
+});

@@ -67,7 +67,7 @@ describe('refused before the engine', () => {
     ['subscriptions[0].filter.k[1]', { subscriptions: [{ queue: 'a', filter: { k: ['v', 1] } }] }],
     ['subscriptions[0].filter.a b', { subscriptions: [{ queue: 'a', filter: { 'a b': ['v'] } }] }],
     ['subscriptions[0].filter', { subscriptions: [{ queue: 'a', filter: { ['k'.repeat(65)]: ['v'] } }] }],
-    ['subscriptions[0].filter', '{"subscriptions":[{"queue":"a","filter":{"__proto__":["v"]}}]}'],
+    ['subscriptions[0].filter.__proto__', '{"subscriptions":[{"queue":"a","filter":{"__proto__":"v"}}]}'],
     ["'name'", { subscriptions: [], name: 'events' }],
   ];
   it.each(putCases)('PUT refuses a bad %s', async (field, body) => {

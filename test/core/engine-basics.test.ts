@@ -128,3 +128,17 @@ describe('publish → receive → ack', () => {
     await expect(engine.ack(name, m?.receipt as string)).rejects.toMatchObject({ code: 'ReceiptExpired' });
   });
 });
+
+describe('attributes', () => {
+  it('keeps any attribute name, including __proto__', async () => {
+    const name = queueName();
+    await engine.putQueue(name, {});
+    const attributes = JSON.parse('{"__proto__":"x","constructor":"y"}') as Record<string, string>;
+    const { id } = await engine.publish(name, { body: 1, attributes });
+    expect(JSON.stringify((await engine.getMessage(name, id)).attributes)).toBe('{"__proto__":"x","constructor":"y"}');
+    const topic = queueName('topic');
+    await engine.putTopic(topic, [{ queue: name, filter: JSON.parse('{"__proto__":["x"]}') }]);
+    expect((await engine.publishToTopic(topic, { body: 2, attributes })).deliveries).toHaveLength(1);
+    expect((await engine.publishToTopic(topic, { body: 3 })).deliveries).toHaveLength(0);
+  });
+});

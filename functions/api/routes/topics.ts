@@ -28,25 +28,29 @@ export const MAX_SUBSCRIPTIONS_BYTES = 262_144;
 
 /**
  * The subscriptions of a PUT body. zod neither checks nor keeps an own `__proto__` key of a
- * record, and the store could not keep one either: a filter would silently lose that key and
- * match more than asked, so it is refused.
+ * record, so that filter key (a legal attribute name) is checked here and kept from the raw body.
  */
 function parseSubscriptions(raw: Record<string, unknown>): Subscription[] {
   const { subscriptions } = parseOrThrow(PutTopicRequest, raw);
-  for (const [i, entry] of (raw.subscriptions as { filter?: object }[]).entries()) {
-    if (entry.filter !== undefined && Object.hasOwn(entry.filter, '__proto__')) {
-      throw new ValidationError(
-        `'subscriptions[${i}].filter.__proto__': this key cannot be used in a filter.`,
-      );
-    }
-  }
-  const bytes = Buffer.byteLength(JSON.stringify(subscriptions), 'utf8');
+  const rawEntries = raw.subscriptions as { filter?: Record<string, unknown> }[];
+  const bytes = Buffer.byteLength(JSON.stringify(rawEntries), 'utf8');
   if (bytes > MAX_SUBSCRIPTIONS_BYTES) {
     throw new ValidationError(
       `'subscriptions' is ${bytes} bytes as JSON; a topic's subscriptions may take at most ${MAX_SUBSCRIPTIONS_BYTES} bytes.`,
     );
   }
-  return subscriptions.map(({ queue, filter }) => (filter === undefined ? { queue } : { queue, filter }));
+  return subscriptions.map(({ queue }, i) => {
+    const filter = rawEntries[i]?.filter;
+    if (filter === undefined) return { queue };
+    if (Object.hasOwn(filter, '__proto__')) {
+      const values = filter.__proto__;
+      if (!Array.isArray(values) || !values.every((value) => typeof value === 'string')) {
+        throw new ValidationError(`'subscriptions[${i}].filter.__proto__': must be a list of strings.`);
+      }
+    }
+    // A copy made by JSON keeps every key as an own data property, `__proto__` included.
+    return { queue, filter: JSON.parse(JSON.stringify(filter)) as Record<string, string[]> };
+  });
 }
 
 export function topicEndpoints({ engine, clock }: RouteDeps): Endpoint[] {
