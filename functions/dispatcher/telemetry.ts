@@ -9,19 +9,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { BatchReport } from './dispatch';
-
-export const METRICS_NAMESPACE = 'Postbox';
-export const SERVICE_NAME = 'postbox-dispatcher';
-
-export type QueueMetric =
-  | 'MessagesDelivered'
-  | 'MessagesFailed'
-  | 'BatchesFailed'
-  | 'ReceiptsExpired'
-  | 'ReadyMessages'
-  | 'DeadLetterMessages'
-  | 'OldestMessageAgeSeconds';
-export type DispatcherMetric = 'SchedulesCreated' | 'ImmediateWakes' | 'DispatchErrors';
+import { type DispatcherMetric, METRICS_NAMESPACE, type QueueMetric, SERVICE_NAME } from './metric-names';
 
 export interface Telemetry {
   info(message: string, fields?: Record<string, unknown>): void;

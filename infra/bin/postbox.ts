@@ -4,10 +4,14 @@
  * deployment keeps its table when the stack goes.
  */
 
-import { App, RemovalPolicy } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { PostboxStack } from '../postbox-stack';
 
 const app = new App();
+// AWS Solutions checks on every synth: an unacknowledged finding fails it (each acknowledgement
+// sits next to the resource it excuses, with its reason).
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
 const removal = app.node.tryGetContext('postbox:removalPolicy') ?? 'retain';
 if (removal !== 'retain' && removal !== 'destroy') {

@@ -1,7 +1,7 @@
 /**
  * A whole Postbox deployment as one construct, for `cdk deploy` of the bundled app or for
- * composing into your own CDK app. Today: the table and the HTTP API. Consumers, the scheduler
- * and alarms join here as they are built.
+ * composing into your own CDK app: the table, the HTTP API, the dispatcher for event-driven
+ * consumers (with its wake-up schedules and minute sweep), alarms and a dashboard.
  */
 
 import { RemovalPolicy } from 'aws-cdk-lib';
@@ -10,7 +10,10 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import { PostboxAlarms, type PostboxAlarmsProps } from './alarms';
 import { checkApiProps, PostboxApi, type PostboxApiProps } from './api';
+import { checkConsumerProps, type PostboxConsumerProps } from './consumer';
+import { PostboxDispatcher } from './dispatcher';
 import { checkTableProps, PostboxTable, type PostboxTableProps } from './table';
 
 /** Options for {@link Postbox}. */
@@ -33,6 +36,12 @@ export interface PostboxProps {
    * @default - the {@link PostboxApi} defaults: 512 MB, 30 s, one month of logs, 1000 req/s
    */
   readonly apiProps?: Omit<PostboxApiProps, 'table' | 'removalPolicy'>;
+
+  /**
+   * Where alarms notify, and when a waiting message counts as too old.
+   * @default - alarms without actions; oldest message age alarm at 15 minutes
+   */
+  readonly alarms?: PostboxAlarmsProps;
 }
 
 /**
@@ -43,7 +52,8 @@ export interface PostboxProps {
  * const postbox = new Postbox(this, 'Postbox', {
  *   apiProps: { throttlingRateLimit: 200 },
  * });
- * postbox.grantQueueAccess(orderWorkerRole, 'orders');
+ * postbox.grantPublish(checkoutRole, 'orders');
+ * postbox.addConsumer({ queue: 'orders', handler: ordersFunction, batchSize: 10, concurrency: 2 });
  * new CfnOutput(this, 'ApiUrl', { value: postbox.apiUrl });
  */
 export class Postbox extends Construct {
@@ -59,6 +69,11 @@ export class Postbox extends Construct {
   public readonly store: PostboxTable;
   /** The API construct, with its stage and access log group. */
   public readonly api: PostboxApi;
+  /** The dispatcher of event-driven consumers, its schedule group, scheduler role and sweep. */
+  public readonly dispatcher: PostboxDispatcher;
+  /** Alarms and the dashboard. */
+  public readonly monitoring: PostboxAlarms;
+  private readonly consumers: PostboxConsumerProps[] = [];
 
   constructor(scope: Construct, id: string, props: PostboxProps = {}) {
     super(scope, id);
@@ -76,6 +91,42 @@ export class Postbox extends Construct {
     this.apiUrl = this.api.apiUrl;
     this.apiFunction = this.api.apiFunction;
     this.httpApi = this.api.httpApi;
+    this.dispatcher = new PostboxDispatcher(this, 'Dispatcher', {
+      table: this.store,
+      removalPolicy,
+      logRetention: props.apiProps?.logRetention,
+    });
+    this.monitoring = new PostboxAlarms(this, 'Monitoring', props.alarms);
+    this.monitoring.watchFunction('Api', this.apiFunction);
+    this.monitoring.watchFunction('Dispatcher', this.dispatcher.dispatcherFunction);
+  }
+
+  /**
+   * Invokes `handler` with batches of the queue's messages, in an SQS-shaped event, as an SQS
+   * event source would: successes are acked, failures (a thrown error, or the messages listed in
+   * `batchItemFailures`) come back with backoff until the queue's `maxReceiveCount` sends them to
+   * its dead-letter queue. At most `concurrency` batches run at once.
+   *
+   * @example
+   * postbox.addConsumer({ queue: 'orders', handler: ordersFunction, batchSize: 5, concurrency: 4,
+   *   visibilityTimeoutSeconds: 60 });
+   */
+  public addConsumer(props: PostboxConsumerProps): void {
+    const problems = checkConsumerProps(props, this.consumers);
+    if (problems.length > 0) throw new Error(`Invalid Postbox consumer:\n- ${problems.join('\n- ')}`);
+    this.consumers.push(props);
+    this.dispatcher.addConsumer(props);
+    this.monitoring.watchConsumer(props.queue, props.handler);
+  }
+
+  /** Lets `grantee` publish to `queue` (every queue when omitted), over SigV4. */
+  public grantPublish(grantee: iam.IGrantable, queue?: string): iam.Grant {
+    return this.api.grantPublish(grantee, queue);
+  }
+
+  /** Lets `grantee` receive, ack, release and extend on `queue` (every queue when omitted). */
+  public grantConsume(grantee: iam.IGrantable, queue?: string): iam.Grant {
+    return this.api.grantConsume(grantee, queue);
   }
 
   /** Lets `grantee` call every route of the API. */

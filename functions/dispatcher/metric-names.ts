@@ -1,0 +1,13 @@
+/** The names the dispatcher's metrics go by; infra/ builds its alarms and dashboard from them. */
+export const METRICS_NAMESPACE = 'Postbox';
+export const SERVICE_NAME = 'postbox-dispatcher';
+
+export type QueueMetric =
+  | 'MessagesDelivered'
+  | 'MessagesFailed'
+  | 'BatchesFailed'
+  | 'ReceiptsExpired'
+  | 'ReadyMessages'
+  | 'DeadLetterMessages'
+  | 'OldestMessageAgeSeconds';
+export type DispatcherMetric = 'SchedulesCreated' | 'ImmediateWakes' | 'DispatchErrors';
