@@ -34,6 +34,17 @@ import type {
 
 export const DEFAULT_URL = 'http://127.0.0.1:3000';
 
+/**
+ * Where the client connects and how.
+ *
+ * @example
+ * ```ts
+ * // The local server, with its token and a shorter timeout:
+ * new PostboxClient({ url: 'http://127.0.0.1:3000', token: 's3cret', timeoutMs: 5_000 });
+ * // The deployed API: SigV4 with the region from the URL and the standard AWS credentials.
+ * new PostboxClient({ url: 'https://a1b2c3.execute-api.eu-west-1.amazonaws.com' });
+ * ```
+ */
 export interface PostboxClientOptions {
   /** The API's base URL (an API Gateway stage path included). @default 'http://127.0.0.1:3000' */
   url?: string;

@@ -25,7 +25,16 @@ export interface ConsumeContext {
   signal: AbortSignal;
 }
 
-/** Handles one message; resolving acks it, throwing releases it for a later retry. */
+/**
+ * Handles one message; resolving acks it, throwing releases it for a later retry.
+ *
+ * @example
+ * ```ts
+ * const handle: MessageHandler<{ orderId: number }> = async (message, { signal }) => {
+ *   await ship(message.body.orderId, { signal });
+ * };
+ * ```
+ */
 export type MessageHandler<Body = unknown> = (
   message: DeliveredMessage<Body> & { receipt: string },
   context: ConsumeContext,
@@ -41,6 +50,22 @@ export interface ConsumeErrorContext {
   message?: DeliveredMessage;
 }
 
+/**
+ * The options of `client.consume()`; `batchSize`, `concurrency` and `visibilityTimeoutSeconds`
+ * mean the same as for the CDK consumers and the local consumer configuration.
+ *
+ * @example
+ * ```ts
+ * await client.consume('orders', handle, {
+ *   concurrency: 8,
+ *   batchSize: 4,
+ *   visibilityTimeoutSeconds: 60,
+ *   retryDelaySeconds: (message) => 10 * message.receiveCount,
+ *   onError: (error, { phase, message }) => log.warn({ phase, id: message?.id, error }),
+ *   signal: shutdown.signal,
+ * });
+ * ```
+ */
 export interface ConsumeOptions {
   /** Handlers running at once; also the most messages leased at once. @default 1 */
   concurrency?: number;

@@ -33,6 +33,14 @@ export interface TransportOptions {
   random?: () => number;
 }
 
+/**
+ * Options every call takes besides its own.
+ *
+ * @example
+ * ```ts
+ * await client.getQueue('orders', { timeoutMs: 2_000, signal: AbortSignal.timeout(5_000) });
+ * ```
+ */
 export interface CallOptions {
   /** Aborts the call (and its retries); the call then rejects with the signal's reason. */
   signal?: AbortSignal;

@@ -35,6 +35,14 @@ import type { PostboxError } from './errors';
  */
 export type Repeat = 'idempotent' | 'settle' | 'once';
 
+/**
+ * Backoff settings of a client.
+ *
+ * @example
+ * ```ts
+ * new PostboxClient({ retry: { maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 10_000 } });
+ * ```
+ */
 export interface RetryOptions {
   /** Attempts in all, the first one included; 1 turns retries off. @default 4 */
   maxAttempts?: number;

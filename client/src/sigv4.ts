@@ -11,6 +11,17 @@ import type { Authorizer, OutgoingRequest } from './http';
 /** Static AWS credentials, or a function that returns them (refreshed as they expire). */
 export type AwsCredentials = ConstructorParameters<typeof SignatureV4>[0]['credentials'];
 
+/**
+ * How the client signs requests for the deployed API.
+ *
+ * @example
+ * ```ts
+ * const client = new PostboxClient({
+ *   url: 'https://queues.example.com',
+ *   sigv4: { region: 'eu-west-1', credentials: fromIni({ profile: 'queues' }) },
+ * });
+ * ```
+ */
 export interface SigV4Options {
   /**
    * The API's region. @default parsed from an `execute-api` URL
@@ -39,7 +50,15 @@ export function regionFromUrl(url: string | URL): string | undefined {
   return EXECUTE_API.exec(new URL(url).hostname)?.[1];
 }
 
-/** True when the URL is an API Gateway `execute-api` endpoint (which needs SigV4). */
+/**
+ * True when the URL is an API Gateway `execute-api` endpoint (which needs SigV4).
+ *
+ * @example
+ * ```ts
+ * isExecuteApiUrl('https://a1b2c3.execute-api.eu-west-1.amazonaws.com/prod'); // true
+ * isExecuteApiUrl('http://127.0.0.1:3000'); // false
+ * ```
+ */
 export const isExecuteApiUrl = (url: string | URL): boolean => regionFromUrl(url) !== undefined;
 
 /**
