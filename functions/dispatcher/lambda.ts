@@ -21,7 +21,7 @@ import { Store } from '../core/store';
 import { type Consumer, type ConsumerOptions, toConsumer } from './consumer';
 import { Dispatcher, type Invocation } from './dispatcher';
 import { lambdaInvoker } from './invoke-lambda';
-import { Wakes } from './schedules';
+import { claimWakeMinute, Wakes } from './schedules';
 import { powertoolsTelemetry, type Telemetry } from './telemetry';
 
 export interface DispatcherEnv {
@@ -94,11 +94,12 @@ function init(context: Context) {
     store,
     consumers: env.consumers,
     invoke: lambdaInvoker(lambda),
-    wakes: new Wakes(new SchedulerClient({}), lambda, {
-      group: env.scheduleGroup,
-      roleArn: env.schedulerRoleArn,
-      dispatcherArn,
-    }),
+    wakes: new Wakes(
+      new SchedulerClient({}),
+      lambda,
+      { group: env.scheduleGroup, roleArn: env.schedulerRoleArn, dispatcherArn },
+      (minute) => claimWakeMinute(store, minute),
+    ),
     source: { region: env.region, account: dispatcherArn.split(':')[4] ?? '' },
     telemetry,
   });

@@ -14,6 +14,7 @@
  * messages are due: a minute whose schedule would fire less than LEAD_MS from now is woken at
  * once instead, by an asynchronous invocation of this dispatcher with the same payload.
  */
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, type InvokeCommandInput, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
   ConflictException,
@@ -21,6 +22,7 @@ import {
   type CreateScheduleCommandInput,
   type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
+import { isConditionFailure, type Store, toAttributes } from '../core/store';
 
 export const MINUTE_MS = 60_000;
 /** A schedule must be created comfortably before its at() time. */
@@ -83,8 +85,9 @@ export function wakeNowParams(minute: number, dispatcherArn: string): InvokeComm
 }
 
 /**
- * Makes sure each minute that has due timers gets woken, remembering (per process) the minutes
- * it already arranged, so a busy stream costs one request per minute, not one per message.
+ * Makes sure each minute that has due timers gets woken. A process remembers the minutes it
+ * arranged (a busy stream costs one request per minute, not one per message), and `claim` lets
+ * only the first of all dispatchers arrange a minute (claimWakeMinute), so it is woken once.
  */
 export class Wakes {
   private readonly arranged = new Map<number, number>();
@@ -93,6 +96,8 @@ export class Wakes {
     private readonly scheduler: SchedulerClient,
     private readonly lambda: LambdaClient,
     private readonly target: WakeTarget,
+    /** Resolves false when another dispatcher has arranged the minute already. @default always true */
+    private readonly claim: (minute: number) => Promise<boolean> = async () => true,
   ) {}
 
   /** Resolves with what was done for each new minute. */
@@ -103,6 +108,8 @@ export class Wakes {
     let wokenNow = 0;
     await Promise.all(
       minutes.map(async (minute) => {
+        this.arranged.set(minute, now);
+        if (!(await this.claim(minute))) return;
         if (minute - MINUTE_MS > now + LEAD_MS) {
           try {
             await this.scheduler.send(new CreateScheduleCommand(createScheduleParams(minute, this.target)));
@@ -114,9 +121,39 @@ export class Wakes {
           await this.lambda.send(new InvokeCommand(wakeNowParams(minute, this.target.dispatcherArn)));
           wokenNow++;
         }
-        this.arranged.set(minute, now);
       }),
     );
     return { scheduled, wokenNow };
+  }
+}
+
+const WAKE_PK = 'WAKE';
+
+/**
+ * The first dispatcher to need a minute woken claims it:
+ *
+ *   PutItem  pk = WAKE, sk = <minute, ISO>, ttl   IF attribute_not_exists(pk)
+ *
+ * true when this call claimed it. The item has no availability key, so the stream filter drops it;
+ * TTL removes it an hour after the minute (clean-up only).
+ */
+export async function claimWakeMinute(store: Store, minute: number): Promise<boolean> {
+  try {
+    await store.send(
+      new PutItemCommand({
+        TableName: store.tableName,
+        Item: toAttributes({
+          pk: WAKE_PK,
+          sk: new Date(minute).toISOString(),
+          ttl: Math.floor(minute / 1000) + 3_600,
+        }),
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
   }
 }

@@ -14,7 +14,13 @@ import { toConsumer } from '../../functions/dispatcher/consumer';
 import { Dispatcher } from '../../functions/dispatcher/dispatcher';
 import { HandlerFailedError, lambdaInvoker } from '../../functions/dispatcher/invoke-lambda';
 import { readEnv, route } from '../../functions/dispatcher/lambda';
-import { createScheduleParams, MINUTE_MS, minuteOf, Wakes } from '../../functions/dispatcher/schedules';
+import {
+  claimWakeMinute,
+  createScheduleParams,
+  MINUTE_MS,
+  minuteOf,
+  Wakes,
+} from '../../functions/dispatcher/schedules';
 import { readStream } from '../../functions/dispatcher/stream';
 import { memoryTelemetry } from '../../functions/dispatcher/telemetry';
 import { freshTable } from '../support/dynamo';
@@ -172,6 +178,26 @@ describe('wake-up schedules', () => {
         Payload: { postbox: 'wake', minute: '2026-11-25T12:01:00.000Z' },
       },
     ]);
+  });
+
+  it('arranges a minute once across dispatchers, through a mark in the table', async () => {
+    lambdaMock.on(InvokeCommand).resolves({ StatusCode: 202 });
+    schedulerMock.on(CreateScheduleCommand).resolves({});
+    const minute = minuteOf(Date.now()) + 3 * MINUTE_MS + Math.floor(Math.random() * 1e6) * MINUTE_MS;
+    const dispatchers = [1, 2, 3].map(
+      () =>
+        new Wakes(
+          new SchedulerClient({ region: 'eu-west-1' }),
+          new LambdaClient({ region: 'eu-west-1' }),
+          TARGET,
+          (claimed) => claimWakeMinute(store, claimed),
+        ),
+    );
+    const results = await Promise.all(
+      dispatchers.map((wakes) => wakes.arrange([minute + 5_000], Date.now())),
+    );
+    expect(results.reduce((sum, result) => sum + result.scheduled, 0)).toBe(1);
+    expect(schedulerMock.commandCalls(CreateScheduleCommand)).toHaveLength(1);
   });
 
   it('sets the at() of a schedule in UTC, one minute before the due minute', () => {
