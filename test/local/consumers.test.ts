@@ -174,22 +174,30 @@ describe('local consumers', () => {
       timed: async () => started?.(performance.now()),
     });
     const latencies: number[] = [];
+    // For scale: how long the publish request itself takes on this machine at this moment.
+    const publishes: number[] = [];
     for (let n = 0; n < 100; n++) {
       const handlerStart = new Promise<number>((resolve) => {
         started = resolve;
       });
       const publishedAt = performance.now();
       await http('POST', `/v1/queues/${queue}/messages`, { body: n });
+      publishes.push(performance.now() - publishedAt);
       latencies.push((await handlerStart) - publishedAt);
     }
+    const median = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return ((sorted[49] as number) + (sorted[50] as number)) / 2;
+    };
     latencies.sort((a, b) => a - b);
-    const median = ((latencies[49] as number) + (latencies[50] as number)) / 2;
     console.log(
-      `publish → local consumer handler start over 100: median ${median.toFixed(1)} ms, ` +
-        `p90 ${(latencies[89] as number).toFixed(1)} ms, max ${(latencies[99] as number).toFixed(1)} ms`,
+      `publish → local consumer handler start over 100: median ${median(latencies).toFixed(1)} ms, ` +
+        `p90 ${(latencies[89] as number).toFixed(1)} ms, max ${(latencies[99] as number).toFixed(1)} ms; ` +
+        `the publish request alone: median ${median(publishes).toFixed(1)} ms`,
     );
+    const medianLatency = median(latencies);
     // A sanity bound only: the 100 ms bar is the benchmark's to hold, on a quiet machine.
-    expect(median).toBeLessThan(1_000);
+    expect(medianLatency).toBeLessThan(1_000);
   }, 60_000);
 });
 
