@@ -277,10 +277,15 @@ describe('topics', () => {
 
 describe('exit codes, auth and help', () => {
   it('exits 1 on usage errors, before any request', async () => {
-    const [bad, missing] = await Promise.all([
+    const [bad, missing, empty] = await Promise.all([
       postboxCli(['publish', 'q', 'x', '--priority', '12']),
       postboxCli(['extend', 'q', 'r']),
+      postboxCli(['publish', 'q', '-'], { input: '' }),
     ]);
+    expect(empty).toMatchObject({
+      code: 1,
+      stderr: `postbox: No body: stdin was empty (an empty string is '""').\n`,
+    });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("option '--priority <0-9>' argument '12' is invalid");
     expect(missing.code).toBe(1);

@@ -85,6 +85,8 @@ export async function readBody(body: string | undefined): Promise<string> {
   }
   let text = '';
   for await (const chunk of process.stdin) text += chunk;
+  // Nothing at all is a mistake (a script that forgot its input), not an empty string: that is '""'.
+  if (text === '') throw new UsageError('No body: stdin was empty (an empty string is \'""\').');
   return text.replace(/\r?\n$/, '');
 }
 
