@@ -69,7 +69,12 @@ export interface ConsumeErrorContext {
 export interface ConsumeOptions {
   /** Handlers running at once; also the most messages leased at once. @default 1 */
   concurrency?: number;
-  /** The most messages one receive asks for (1–10). @default min(concurrency, 10) */
+  /**
+   * The most messages one receive asks for (1–10). A receive never asks for more than there are
+   * free handler slots, so at most `concurrency` messages are leased at a time and none waits
+   * leased behind another (the Lambda consumer, whose handler gets the batch as one event, leases
+   * up to `concurrency × batchSize`). @default min(concurrency, 10)
+   */
   batchSize?: number;
   /** The lease of each receive and each heartbeat extension. @default the queue's own */
   visibilityTimeoutSeconds?: number;
