@@ -38,7 +38,7 @@ describe('npx cdk synth (offline, from the repository)', () => {
       cwd: repoRoot,
       encoding: 'utf8',
       env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
-      timeout: 170_000,
+      timeout: 280_000,
     });
     seconds = (performance.now() - started) / 1000;
     console.log(`npx cdk synth --no-notices took ${seconds.toFixed(1)} s`);
@@ -48,12 +48,13 @@ describe('npx cdk synth (offline, from the repository)', () => {
       JSON.parse(readFileSync(join(outdir, 'PostboxStack.template.json'), 'utf8')),
     );
     [tableId, table] = only(template, 'AWS::DynamoDB::Table');
-  }, 180_000);
+  }, 300_000);
 
+  // About 5 s on a quiet machine (shared/TOOLCHAIN.md); the bound leaves room for a loaded CI run.
   it('synthesizes with zero unacknowledged cdk-nag findings, in reasonable time', () => {
     const report = join(outdir, 'policy-validation-report.json');
     if (existsSync(report)) expect(readFileSync(report, 'utf8')).not.toMatch(/"status":\s*"failure"/);
-    expect(seconds).toBeLessThan(170);
+    expect(seconds).toBeLessThan(280);
   });
 
   describe('table', () => {
