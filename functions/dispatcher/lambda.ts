@@ -21,7 +21,7 @@ import { Store } from '../core/store';
 import { type Consumer, type ConsumerOptions, toConsumer } from './consumer';
 import { Dispatcher, type Invocation } from './dispatcher';
 import { lambdaInvoker } from './invoke-lambda';
-import { claimWakeMinute, Wakes } from './schedules';
+import { tableWakeMarks, Wakes } from './schedules';
 import { powertoolsTelemetry, type Telemetry } from './telemetry';
 
 export interface DispatcherEnv {
@@ -98,7 +98,7 @@ function init(context: Context) {
       new SchedulerClient({}),
       lambda,
       { group: env.scheduleGroup, roleArn: env.schedulerRoleArn, dispatcherArn },
-      (minute) => claimWakeMinute(store, minute),
+      tableWakeMarks(store),
     ),
     source: { region: env.region, account: dispatcherArn.split(':')[4] ?? '' },
     telemetry,

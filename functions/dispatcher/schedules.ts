@@ -14,7 +14,7 @@
  * messages are due: a minute whose schedule would fire less than LEAD_MS from now is woken at
  * once instead, by an asynchronous invocation of this dispatcher with the same payload.
  */
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, type InvokeCommandInput, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
   ConflictException,
@@ -86,8 +86,8 @@ export function wakeNowParams(minute: number, dispatcherArn: string): InvokeComm
 
 /**
  * Makes sure each minute that has due timers gets woken. A process remembers the minutes it
- * arranged (a busy stream costs one request per minute, not one per message), and `claim` lets
- * only the first of all dispatchers arrange a minute (claimWakeMinute), so it is woken once.
+ * arranged (a busy stream costs one request per minute, not one per message), and the marks let
+ * only the first of all dispatchers arrange a minute (tableWakeMarks), so it is woken once.
  */
 export class Wakes {
   private readonly arranged = new Map<number, number>();
@@ -97,7 +97,7 @@ export class Wakes {
     private readonly lambda: LambdaClient,
     private readonly target: WakeTarget,
     /** Resolves false when another dispatcher has arranged the minute already. @default always true */
-    private readonly claim: (minute: number) => Promise<boolean> = async () => true,
+    private readonly marks: WakeMarks = { claim: async () => true, forget: async () => undefined },
   ) {}
 
   /** Resolves with what was done for each new minute. */
@@ -108,23 +108,45 @@ export class Wakes {
     let wokenNow = 0;
     await Promise.all(
       minutes.map(async (minute) => {
-        this.arranged.set(minute, now);
-        if (!(await this.claim(minute))) return;
-        if (minute - MINUTE_MS > now + LEAD_MS) {
-          try {
-            await this.scheduler.send(new CreateScheduleCommand(createScheduleParams(minute, this.target)));
-          } catch (error) {
-            if (!(error instanceof ConflictException)) throw error;
+        if (!(await this.marks.claim(minute))) {
+          this.arranged.set(minute, now);
+          return;
+        }
+        try {
+          if (minute - MINUTE_MS > now + LEAD_MS) {
+            await this.createSchedule(minute);
+            scheduled++;
+          } else {
+            await this.lambda.send(new InvokeCommand(wakeNowParams(minute, this.target.dispatcherArn)));
+            wokenNow++;
           }
-          scheduled++;
-        } else {
-          await this.lambda.send(new InvokeCommand(wakeNowParams(minute, this.target.dispatcherArn)));
-          wokenNow++;
+          this.arranged.set(minute, now);
+        } catch (error) {
+          // Nobody would arrange the minute behind a mark whose owner failed: give it up (the stream
+          // retries the batch) and let the failure through.
+          await this.marks.forget(minute).catch(() => undefined);
+          throw error;
         }
       }),
     );
     return { scheduled, wokenNow };
   }
+
+  private async createSchedule(minute: number): Promise<void> {
+    try {
+      await this.scheduler.send(new CreateScheduleCommand(createScheduleParams(minute, this.target)));
+    } catch (error) {
+      if (!(error instanceof ConflictException)) throw error;
+    }
+  }
+}
+
+/** Who arranges a minute, across dispatchers: the first to claim it. */
+export interface WakeMarks {
+  /** Resolves true for the first caller of a minute only. */
+  claim(minute: number): Promise<boolean>;
+  /** Undoes a claim whose wake-up could not be arranged. */
+  forget(minute: number): Promise<void>;
 }
 
 const WAKE_PK = 'WAKE';
@@ -137,6 +159,20 @@ const WAKE_PK = 'WAKE';
  * true when this call claimed it. The item has no availability key, so the stream filter drops it;
  * TTL removes it an hour after the minute (clean-up only).
  */
+export function tableWakeMarks(store: Store): WakeMarks {
+  return {
+    claim: (minute) => claimWakeMinute(store, minute),
+    forget: async (minute) => {
+      await store.send(
+        new DeleteItemCommand({
+          TableName: store.tableName,
+          Key: toAttributes({ pk: WAKE_PK, sk: new Date(minute).toISOString() }),
+        }),
+      );
+    },
+  };
+}
+
 export async function claimWakeMinute(store: Store, minute: number): Promise<boolean> {
   try {
     await store.send(

@@ -52,6 +52,8 @@ export async function nextTimer(
   after: number,
   upTo: number,
 ): Promise<number | undefined> {
+  // An empty range: DynamoDB refuses a BETWEEN whose lower bound is above its upper one.
+  if (after >= upTo) return undefined;
   const output = await store.send<QueryCommandOutput>(
     new QueryCommand(nextTimerParams(store.tableName, partition, after, upTo)),
   );

@@ -15,10 +15,10 @@ import { Dispatcher } from '../../functions/dispatcher/dispatcher';
 import { HandlerFailedError, lambdaInvoker } from '../../functions/dispatcher/invoke-lambda';
 import { readEnv, route } from '../../functions/dispatcher/lambda';
 import {
-  claimWakeMinute,
   createScheduleParams,
   MINUTE_MS,
   minuteOf,
+  tableWakeMarks,
   Wakes,
 } from '../../functions/dispatcher/schedules';
 import { readStream } from '../../functions/dispatcher/stream';
@@ -190,7 +190,7 @@ describe('wake-up schedules', () => {
           new SchedulerClient({ region: 'eu-west-1' }),
           new LambdaClient({ region: 'eu-west-1' }),
           TARGET,
-          (claimed) => claimWakeMinute(store, claimed),
+          tableWakeMarks(store),
         ),
     );
     const results = await Promise.all(
@@ -198,6 +198,20 @@ describe('wake-up schedules', () => {
     );
     expect(results.reduce((sum, result) => sum + result.scheduled, 0)).toBe(1);
     expect(schedulerMock.commandCalls(CreateScheduleCommand)).toHaveLength(1);
+  });
+
+  it('gives its mark up when the schedule cannot be created, so a retry arranges the minute', async () => {
+    schedulerMock.on(CreateScheduleCommand).rejectsOnce(new Error('throttled')).resolves({});
+    const minute = minuteOf(Date.now()) + 3 * MINUTE_MS + Math.floor(Math.random() * 1e6) * MINUTE_MS;
+    const wakes = () =>
+      new Wakes(
+        new SchedulerClient({ region: 'eu-west-1' }),
+        new LambdaClient({ region: 'eu-west-1' }),
+        TARGET,
+        tableWakeMarks(store),
+      );
+    await expect(wakes().arrange([minute], Date.now())).rejects.toThrow('throttled');
+    expect(await wakes().arrange([minute], Date.now())).toEqual({ scheduled: 1, wokenNow: 0 });
   });
 
   it('sets the at() of a schedule in UTC, one minute before the due minute', () => {
@@ -283,20 +297,30 @@ describe('stream records', () => {
 
 describe('wake-up', () => {
   it('delivers a timer of the minute at its time, then ends with the minute', async () => {
-    // Stand 800 ms before the end of a minute.
-    offset = minuteOf(Date.now()) + MINUTE_MS - 800 - Date.now();
+    // Stand 3 s before the end of a minute; the message is due 1.5 s before its end.
+    offset = minuteOf(Date.now()) + MINUTE_MS - 3_000 - Date.now();
+    const minute = minuteOf(clock());
     const queue = queueName('w');
     await engine.putQueue(queue, {});
-    const due = clock() + 300;
+    const due = minute + MINUTE_MS - 1_500;
     await engine.publish(queue, { body: 'later', deliverAt: due });
     const { dispatcher, invokedAt } = dispatcherFor(queue);
 
-    await dispatcher.onWake(minuteOf(clock()), invocation);
+    await dispatcher.onWake(minute, invocation);
 
     expect(invokedAt).toHaveLength(1);
     expect(invokedAt[0]).toBeGreaterThanOrEqual(due);
-    expect(clock()).toBeGreaterThanOrEqual(minuteOf(due) + MINUTE_MS - 1);
+    expect(clock()).toBeGreaterThanOrEqual(minute + MINUTE_MS - 1);
     expect((await engine.getQueue(queue)).counts.total).toBe(0);
+  });
+
+  it('looks at no range at all once the minute is over', async () => {
+    offset = 0;
+    const queue = queueName('w');
+    await engine.putQueue(queue, {});
+    const { dispatcher, invokedAt } = dispatcherFor(queue);
+    await dispatcher.onWake(minuteOf(clock()) - 5 * MINUTE_MS, invocation);
+    expect(invokedAt).toHaveLength(0);
   });
 });
 
