@@ -49,7 +49,7 @@ async function http(method: string, path: string, body?: unknown) {
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
-async function until<T>(check: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
+async function until<T>(check: () => T | undefined | Promise<T | undefined>, ms = 25_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();
@@ -76,7 +76,8 @@ async function run(
   return reports;
 }
 
-describe('local consumers', () => {
+// Bounded waits are generous: CI runs every suite at once on a small machine.
+describe('local consumers', { timeout: 60_000 }, () => {
   it('invokes the module named in the configuration with an SQS-shaped event, then acks', async () => {
     const queue = queueName('mod');
     await http('PUT', `/v1/queues/${queue}`, {});
@@ -162,7 +163,7 @@ describe('local consumers', () => {
     await http('POST', `/v1/queues/${queue}/messages/batch`, {
       messages: Array.from({ length: 8 }, (_, n) => ({ body: n })),
     });
-    await until(() => state.done === 8, 20_000);
+    await until(() => state.done === 8);
     expect(state.peak).toBe(2);
   });
 
@@ -224,7 +225,7 @@ describe('npm start with POSTBOX_CONSUMERS', () => {
       body: JSON.stringify({ body: 'from the child' }),
     });
     expect(response.status).toBe(201);
-    await until(() => readFileSync(out, 'utf8').includes('from the child'), 15_000);
+    await until(() => readFileSync(out, 'utf8').includes('from the child'));
     await until(async () => (await engine.getQueue(queue)).counts.total === 0);
   }, 90_000);
 });
