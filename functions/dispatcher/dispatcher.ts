@@ -49,10 +49,13 @@ const MAX_HANDLER_MS = 900_000;
 export class Dispatcher {
   private readonly clock: Clock;
   private readonly onBatch: (report: BatchReport) => void;
+  /** Every consumed queue, once. */
+  private readonly queues: string[];
 
   constructor(private readonly options: DispatcherOptions) {
     this.clock = options.clock ?? Date.now;
     this.onBatch = batchTelemetry(options.telemetry);
+    this.queues = [...new Set(options.consumers.map((consumer) => consumer.queue))];
   }
 
   async onStream(records: readonly DynamoDBRecord[], invocation: Invocation): Promise<void> {
@@ -69,7 +72,7 @@ export class Dispatcher {
     const { dispatched } = await deliverMinute({
       store: this.options.store,
       clock: this.clock,
-      queues: [...new Set(this.options.consumers.map((consumer) => consumer.queue))],
+      queues: this.queues,
       minute,
       dispatch: (queue) => this.drainQueues([queue], invocation),
       hasTime: () => invocation.remainingMs() > RESERVE_MS,
@@ -79,13 +82,14 @@ export class Dispatcher {
   }
 
   async onSweep(invocation: Invocation): Promise<void> {
-    await this.options.engine.runDueWork();
-    await this.drainQueues(
-      [...new Set(this.options.consumers.map((consumer) => consumer.queue))],
-      invocation,
-    );
+    // The due work failing (a throttled table) must not keep the consumers waiting as well.
+    await this.options.engine.runDueWork().catch((error: unknown) => {
+      this.options.telemetry.metric('DispatchErrors', 1);
+      this.options.telemetry.error('due work failed', { error: describe(error) });
+    });
+    await this.drainQueues(this.queues, invocation);
     await Promise.all(
-      [...new Set(this.options.consumers.map((consumer) => consumer.queue))].map((queue) =>
+      this.queues.map((queue) =>
         this.reportQueue(queue).catch((error: unknown) =>
           this.options.telemetry.error('queue metrics failed', { queue, error: describe(error) }),
         ),
