@@ -42,11 +42,14 @@ export function lambdaInvoker(client: LambdaClient): Invoker {
   };
 }
 
-/** `errorType: errorMessage` of Lambda's error payload, cut short (it may quote user data). */
+/**
+ * The `errorType` of Lambda's error payload only: its `errorMessage` may quote the message being
+ * handled, and the dispatcher's logs never hold a body (the consumer's own log has the details).
+ */
 function errorSummary(text: string): string {
   try {
-    const error = JSON.parse(text) as { errorType?: string; errorMessage?: string };
-    return `${error.errorType ?? 'Error'}: ${String(error.errorMessage ?? '').slice(0, 200)}`;
+    const { errorType } = JSON.parse(text) as { errorType?: unknown };
+    return typeof errorType === 'string' ? errorType.slice(0, 100) : 'Error';
   } catch {
     return 'no error details';
   }
