@@ -11,6 +11,7 @@ import { registerQueues } from './commands/queues';
 import { registerReceive } from './commands/receive';
 import { registerStats } from './commands/stats';
 import { registerTopics } from './commands/topics';
+import { registerUi } from './commands/ui';
 import { action, addGlobalOptions, clientOf, globalsOf } from './context';
 import { EXIT_CODES_HELP } from './exit-codes';
 import { print, printJson } from './output';
@@ -46,6 +47,7 @@ Examples:
   registerMessages(program);
   registerStats(program);
   registerTopics(program);
+  registerUi(program);
 
   program
     .command('health')

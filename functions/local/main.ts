@@ -9,6 +9,7 @@ import { createApp } from '../api/app';
 import { DynamoEngine } from '../core/dynamo-engine';
 import { ensureTable } from '../core/table';
 import { type LocalConfig, readConfig } from './config';
+import { CONSOLE_PATH, consoleFiles, ensureConsoleBuilt } from './console-files';
 import { loadConsumers } from './consumer-config';
 import { type LocalConsumers, startConsumers } from './consumers';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
@@ -73,10 +74,21 @@ async function start(config: LocalConfig): Promise<void> {
 
   const engine = new DynamoEngine({ client, tableName: config.tableName });
   const app = createApp({ engine, token: config.token });
-  server = await startServer({ fetch: (request) => app.fetch(request), port: config.port });
+  // The API works without the console, so a failed build is reported, not fatal.
+  const consoleProblem = await ensureConsoleBuilt().then(
+    () => undefined,
+    (error: Error) => error.message,
+  );
+  server = await startServer({
+    fetch: (request) => app.fetch(request),
+    port: config.port,
+    consoleFiles: consoleProblem === undefined ? consoleFiles() : undefined,
+  });
   dueWork = startDueWork({ run: () => engine.runDueWork() });
   consumers = await startConsumers({ engine, consumers: consumerList });
   console.log(`Postbox listening on ${server.url} (${storeNote})`);
+  if (consoleProblem === undefined) console.log(`Web console: ${server.url}${CONSOLE_PATH}`);
+  else console.error(`The web console could not be built (npm run build:console): ${consoleProblem}`);
   for (const consumer of consumerList) {
     const { queue, handler, batchSize, concurrency, visibilityTimeoutSeconds } = consumer;
     console.log(

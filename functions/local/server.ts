@@ -1,10 +1,12 @@
 /**
  * The node HTTP server in front of the app. It binds 127.0.0.1 only: the local server is for
- * this machine, and POSTBOX_TOKEN is the only other guard it has.
+ * this machine, and POSTBOX_TOKEN is the only other guard it has. Requests under `/ui` go to the
+ * console's static files (console-files.ts) before the app, so they need no token.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import type { ConsoleFiles } from './console-files';
 
 export const LOCAL_HOST = '127.0.0.1';
 
@@ -13,6 +15,8 @@ export interface LocalServerOptions {
   fetch: (request: Request) => Response | Promise<Response>;
   /** 0 lets the OS choose. */
   port: number;
+  /** Serves the web console under `/ui/`. @default none (every path goes to `fetch`) */
+  consoleFiles?: ConsoleFiles;
 }
 
 export interface LocalServer {
@@ -30,7 +34,10 @@ export class PortInUseError extends Error {
 }
 
 export async function startServer(options: LocalServerOptions): Promise<LocalServer> {
-  const server = createServer(getRequestListener((request) => options.fetch(request)));
+  const { consoleFiles: files, fetch } = options;
+  const server = createServer(
+    getRequestListener(async (request) => (await files?.(request)) ?? fetch(request)),
+  );
   await bind(server, options.port);
   const { port } = server.address() as AddressInfo;
   return {

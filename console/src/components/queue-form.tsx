@@ -1,0 +1,200 @@
+/**
+ * A queue's configuration: the create form (name, order, settings left empty take the API's
+ * defaults) and the edit form (prefilled; order is fixed after creation). Checked like the API
+ * checks a PUT, the configuration as a whole included.
+ */
+import { useState } from 'preact/hooks';
+import type { Queue, QueueConfig, QueueOrder } from '../types';
+import { checkName, type Errors, hasErrors, integerField, NAME_PATTERN } from '../validate';
+import { ErrorMessage, Field, Notice, TextField } from './ui';
+
+type NumberField =
+  | 'visibilityTimeoutSeconds'
+  | 'delaySeconds'
+  | 'retentionSeconds'
+  | 'maxMessages'
+  | 'deduplicationWindowSeconds';
+
+/** Each number setting: label, range and the API's default. */
+const NUMBER_FIELDS: { field: NumberField; label: string; min: number; max?: number; hint: string }[] = [
+  {
+    field: 'visibilityTimeoutSeconds',
+    label: 'Visibility timeout (s)',
+    min: 0,
+    max: 43_200,
+    hint: '0 to 43,200; default 30',
+  },
+  {
+    field: 'delaySeconds',
+    label: 'Default delay (s)',
+    min: 0,
+    max: 31_536_000,
+    hint: '0 to 31,536,000; default 0',
+  },
+  {
+    field: 'retentionSeconds',
+    label: 'Retention (s)',
+    min: 60,
+    max: 31_536_000,
+    hint: '60 to 31,536,000; default 345,600',
+  },
+  { field: 'maxMessages', label: 'Max messages', min: 0, hint: '0 = unbounded (default)' },
+  {
+    field: 'deduplicationWindowSeconds',
+    label: 'Deduplication window (s)',
+    min: 0,
+    max: 86_400,
+    hint: '0 to 86,400; default 300',
+  },
+];
+
+interface QueueFormProps {
+  /** The queue being edited; none for the create form. */
+  queue?: Queue;
+  idPrefix: string;
+  /** Sends the PUT; resolves with a line that says what happened. */
+  save: (name: string, config: Partial<QueueConfig>) => Promise<string>;
+}
+
+export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
+  const text = (value: number | null | undefined) =>
+    value === null || value === undefined ? '' : String(value);
+  const [name, setName] = useState('');
+  const [order, setOrder] = useState<QueueOrder>(queue?.order ?? 'fifo');
+  const [numbers, setNumbers] = useState<Record<NumberField, string>>(() => ({
+    visibilityTimeoutSeconds: text(queue?.visibilityTimeoutSeconds),
+    delaySeconds: text(queue?.delaySeconds),
+    retentionSeconds: text(queue?.retentionSeconds),
+    maxMessages: text(queue?.maxMessages),
+    deduplicationWindowSeconds: text(queue?.deduplicationWindowSeconds),
+  }));
+  const [deadLetterQueue, setDeadLetterQueue] = useState(queue?.deadLetterQueue ?? '');
+  const [maxReceiveCount, setMaxReceiveCount] = useState(text(queue?.maxReceiveCount));
+  const [errors, setErrors] = useState<Errors>({});
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<unknown>(undefined);
+  const [done, setDone] = useState<string | undefined>(undefined);
+  const id = (field: string) => `${idPrefix}-${field}`;
+
+  const submit = async () => {
+    const found: Errors = {};
+    const target = queue?.name ?? name;
+    if (!queue) {
+      const problem = checkName(name, 'queue');
+      if (problem) found.name = problem;
+    }
+    const config: Partial<QueueConfig> = {};
+    if (!queue) config.order = order;
+    for (const { field, min, max } of NUMBER_FIELDS) {
+      const value = integerField(found, field, numbers[field], min, max);
+      if (value !== undefined) config[field] = value;
+      else if (queue && numbers[field].trim() === '') found[field] = 'Enter a value.';
+    }
+    if (deadLetterQueue !== '' && !NAME_PATTERN.test(deadLetterQueue)) {
+      found.deadLetterQueue = "A queue name: 1-80 letters, digits, '_' or '-'.";
+    } else if (deadLetterQueue !== '' && deadLetterQueue === target) {
+      found.deadLetterQueue = 'A queue cannot be its own dead-letter queue.';
+    }
+    const receives = integerField(found, 'maxReceiveCount', maxReceiveCount, 1, 1_000);
+    if (receives !== undefined && deadLetterQueue === '') {
+      found.maxReceiveCount = 'Needs a dead-letter queue.';
+    }
+    if (queue || deadLetterQueue !== '')
+      config.deadLetterQueue = deadLetterQueue === '' ? null : deadLetterQueue;
+    if (queue || receives !== undefined) config.maxReceiveCount = receives ?? null;
+    setErrors(found);
+    setFailure(undefined);
+    setDone(undefined);
+    if (hasErrors(found)) return;
+    setBusy(true);
+    try {
+      setDone(await save(target, config));
+      if (!queue) setName('');
+    } catch (error) {
+      setFailure(error);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form
+      class="stack"
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault();
+        void submit();
+      }}
+    >
+      <div class="row">
+        {queue ? null : (
+          <TextField
+            id={id('name')}
+            label="Queue name"
+            value={name}
+            onInput={setName}
+            error={errors.name}
+            required
+            hint="1-80 letters, digits, _ or -"
+          />
+        )}
+        <Field
+          id={id('order')}
+          label="Order"
+          hint={queue ? 'Fixed once the queue exists' : 'fifo (default) or lifo'}
+        >
+          {(describedBy) => (
+            <select
+              id={id('order')}
+              value={order}
+              disabled={Boolean(queue)}
+              aria-describedby={describedBy}
+              onChange={(event) => setOrder(event.currentTarget.value as QueueOrder)}
+            >
+              <option value="fifo">fifo</option>
+              <option value="lifo">lifo</option>
+            </select>
+          )}
+        </Field>
+      </div>
+      <div class="grid">
+        {NUMBER_FIELDS.map(({ field, label, hint }) => (
+          <TextField
+            key={field}
+            id={id(field)}
+            label={label}
+            value={numbers[field]}
+            onInput={(value) => setNumbers((previous) => ({ ...previous, [field]: value }))}
+            error={errors[field]}
+            inputMode="numeric"
+            hint={hint}
+          />
+        ))}
+        <TextField
+          id={id('deadLetterQueue')}
+          label="Dead-letter queue"
+          value={deadLetterQueue}
+          onInput={setDeadLetterQueue}
+          error={errors.deadLetterQueue}
+          hint="An existing queue; empty for none"
+        />
+        <TextField
+          id={id('maxReceiveCount')}
+          label="Max receive count"
+          value={maxReceiveCount}
+          onInput={setMaxReceiveCount}
+          error={errors.maxReceiveCount}
+          inputMode="numeric"
+          hint="1 to 1,000; needs a dead-letter queue"
+        />
+      </div>
+      <ErrorMessage error={failure} context={queue ? 'Not saved' : 'Not created'} />
+      {done ? <Notice>{done}</Notice> : null}
+      <div class="actions">
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'Saving…' : queue ? 'Save configuration' : 'Create queue'}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,2 @@
+// Stylesheets imported for esbuild, which bundles them into app.css.
+declare module '*.css';

@@ -1,0 +1,60 @@
+/**
+ * Hash routes, so the server serves one index.html for every page:
+ * `#/queues`, `#/queues/{queue}`, `#/queues/{queue}/messages/{id}`, `#/topics`, `#/topics/{topic}`.
+ */
+import { useEffect, useState } from 'preact/hooks';
+
+export type Route =
+  | { page: 'queues' }
+  | { page: 'queue'; queue: string }
+  | { page: 'message'; queue: string; id: string }
+  | { page: 'topics' }
+  | { page: 'topic'; topic: string }
+  | { page: 'notFound'; path: string };
+
+export function parseRoute(hash: string): Route {
+  const path = hash.replace(/^#/, '');
+  const parts = path.split('/').filter((part) => part !== '');
+  let segments: string[];
+  try {
+    segments = parts.map(decodeURIComponent);
+  } catch {
+    return { page: 'notFound', path };
+  }
+  const [first, second, third, fourth, ...rest] = segments;
+  if (rest.length > 0) return { page: 'notFound', path };
+  if (first === undefined || (first === 'queues' && second === undefined)) return { page: 'queues' };
+  if (first === 'queues' && second !== undefined && third === undefined)
+    return { page: 'queue', queue: second };
+  if (first === 'queues' && second !== undefined && third === 'messages' && fourth !== undefined) {
+    return { page: 'message', queue: second, id: fourth };
+  }
+  if (first === 'topics' && second === undefined) return { page: 'topics' };
+  if (first === 'topics' && second !== undefined && third === undefined)
+    return { page: 'topic', topic: second };
+  return { page: 'notFound', path };
+}
+
+const seg = encodeURIComponent;
+
+export const href = {
+  queues: () => '#/queues',
+  queue: (queue: string) => `#/queues/${seg(queue)}`,
+  message: (queue: string, id: string) => `#/queues/${seg(queue)}/messages/${seg(id)}`,
+  topics: () => '#/topics',
+  topic: (topic: string) => `#/topics/${seg(topic)}`,
+};
+
+export function navigate(to: string): void {
+  window.location.hash = to;
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(window.location.hash));
+  useEffect(() => {
+    const onChange = () => setRoute(parseRoute(window.location.hash));
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }, []);
+  return route;
+}

@@ -1,0 +1,152 @@
+/**
+ * The web console's static files under `/ui/` (API.md, "Local server"): no token (they hold no
+ * data), GET and HEAD only, a fixed set of content types, no directory traversal, and a strict
+ * Content-Security-Policy, so user data the console shows can never run as script. Used by the
+ * local server (server.ts) and by `postbox ui` (client/cli/commands/ui.ts).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+
+/**
+ * The repository's console/ folder, found by walking up from this file: it also runs bundled
+ * into the CLI (under node_modules/.cache), where `__dirname` is not functions/local.
+ */
+export function consoleSourceDir(from = __dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'console', 'index.html'))) return join(dir, 'console');
+    if (dirname(dir) === dir) throw new Error(`no console/index.html in ${from} or above`);
+  }
+}
+
+/** Where `npm run build:console` (console/build.ts) writes the console. */
+export const consoleDistDir = (): string => join(consoleSourceDir(), 'dist');
+
+export const CONSOLE_PATH = '/ui/';
+
+/**
+ * Same-origin everything, no inline script or style, no plugins, no framing, no form posts
+ * (every form of the console is handled in script: a native submit would put values in a URL).
+ */
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+  "object-src 'none'",
+].join('; ');
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'Content-Security-Policy': CONSOLE_CSP,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  // Rebuilt by `npm start`; a stale copy after an upgrade would be worse than a refetch.
+  'Cache-Control': 'no-cache',
+};
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+// One or more plain segments: letters, digits, '.', '_', '-'; no segment of dots only.
+const SAFE_PATH = /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+
+/** Answers requests under `/ui`; anything else is not its business (undefined). */
+export type ConsoleFiles = (request: Request) => Promise<Response | undefined>;
+
+export interface ConsoleFilesOptions {
+  /** The built console. @default consoleDistDir() */
+  dir?: string;
+}
+
+export function consoleFiles(options: ConsoleFilesOptions = {}): ConsoleFiles {
+  const dir = resolve(options.dir ?? consoleDistDir());
+  return async (request) => {
+    const url = new URL(request.url);
+    if (url.pathname !== '/ui' && !url.pathname.startsWith(CONSOLE_PATH)) return undefined;
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return errorAnswer(405, 'MethodNotAllowed', `The console's files take GET and HEAD only.`, {
+        Allow: 'GET, HEAD',
+      });
+    }
+    if (url.pathname === '/ui') return redirect(`${CONSOLE_PATH}${url.search}`);
+    const file = fileOf(dir, url.pathname.slice(CONSOLE_PATH.length));
+    const type = file && CONTENT_TYPES[extname(file)];
+    if (!file || !type) return notFound(url.pathname);
+    let content: Buffer;
+    try {
+      content = await readFile(file);
+    } catch {
+      return notFound(url.pathname);
+    }
+    return new Response(request.method === 'HEAD' ? null : new Uint8Array(content), {
+      status: 200,
+      headers: { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': String(content.length) },
+    });
+  };
+}
+
+/**
+ * The file a path under /ui/ names, or undefined when it is not a plain relative path inside
+ * `dir`. The path is checked as the client sent it (still percent-encoded), so `%2e%2e` and `%2f`
+ * never become segments; the resolved file is checked against `dir` once more.
+ */
+export function fileOf(dir: string, path: string): string | undefined {
+  if (path === '') return join(dir, 'index.html');
+  if (!SAFE_PATH.test(path)) return undefined;
+  const file = resolve(dir, path);
+  const inside = relative(dir, file);
+  if (inside === '' || inside.startsWith('..') || inside.split(sep).includes('..')) return undefined;
+  return file;
+}
+
+/** True when the console has been built into `dir`. */
+export const isConsoleBuilt = (dir = consoleDistDir()): boolean => existsSync(join(dir, 'index.html'));
+
+/**
+ * Builds the console with the local esbuild when it has not been built yet (a fresh clone started
+ * without `npm start`'s prestart step, e.g. `node --import tsx functions/local/main.ts`).
+ */
+export async function ensureConsoleBuilt(): Promise<void> {
+  const source = consoleSourceDir();
+  if (isConsoleBuilt(join(source, 'dist'))) return;
+  const { buildConsole } = await import('../../console/build');
+  await buildConsole({ consoleDir: source });
+}
+
+function redirect(location: string): Response {
+  return new Response(null, { status: 308, headers: { ...SECURITY_HEADERS, Location: location } });
+}
+
+function notFound(path: string): Response {
+  return errorAnswer(404, 'NotFound', `There is no console file ${path}.`);
+}
+
+function errorAnswer(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify({ error: { code, message } }), {
+    status,
+    headers: { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', ...headers },
+  });
+}

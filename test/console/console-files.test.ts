@@ -1,0 +1,118 @@
+/**
+ * The console's static files under /ui/ (functions/local/console-files.ts) and their place in
+ * the local server (server.ts): no token, strict CSP, known content types, no way out of the folder.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_CSP, consoleFiles, fileOf } from '../../functions/local/console-files';
+import { type LocalServer, startServer } from '../../functions/local/server';
+
+let root: string;
+let dir: string;
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'postbox-console-files-'));
+  dir = join(root, 'dist');
+  mkdirSync(join(dir, 'assets'), { recursive: true });
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>t</title>');
+  writeFileSync(join(dir, 'app.js'), 'console.log(1)');
+  writeFileSync(join(dir, 'app.css'), 'body{}');
+  writeFileSync(join(dir, 'assets', 'logo.svg'), '<svg/>');
+  writeFileSync(join(dir, 'tool.exe'), 'MZ');
+  writeFileSync(join(root, 'secret.json'), '{"secret": true}');
+});
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const get = (path: string, method = 'GET') =>
+  consoleFiles({ dir })(new Request(`http://127.0.0.1:3000${path}`, { method }));
+
+describe('consoleFiles', () => {
+  it('serves index.html at /ui/ with a strict Content-Security-Policy', async () => {
+    const response = await get('/ui/');
+    expect(response?.status).toBe(200);
+    expect(response?.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(response?.headers.get('content-security-policy')).toBe(CONSOLE_CSP);
+    expect(CONSOLE_CSP).toContain("script-src 'self'");
+    expect(CONSOLE_CSP).not.toContain('unsafe');
+    expect(response?.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response?.headers.get('x-frame-options')).toBe('DENY');
+    expect(await response?.text()).toContain('<title>t</title>');
+  });
+
+  it('answers each file with its content type', async () => {
+    expect((await get('/ui/app.js'))?.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect((await get('/ui/app.css'))?.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect((await get('/ui/assets/logo.svg'))?.headers.get('content-type')).toBe('image/svg+xml');
+  });
+
+  it('refuses files of unknown types, missing files and anything outside its folder', async () => {
+    for (const path of [
+      '/ui/tool.exe',
+      '/ui/missing.js',
+      '/ui/..%2fsecret.json',
+      '/ui/%2e%2e%2fsecret.json',
+      '/ui/assets/..%2f..%2fsecret.json',
+      '/ui/assets%5c..%5c..%5csecret.json',
+    ]) {
+      const response = await get(path);
+      expect(response?.status, path).toBe(404);
+      expect(await response?.json(), path).toMatchObject({ error: { code: 'NotFound' } });
+    }
+    // The URL parser resolves dot segments first: these are no longer under /ui at all.
+    expect(await get('/ui/../secret.json')).toBeUndefined();
+    expect(await get('/ui/%2e%2e/secret.json')).toBeUndefined();
+    expect(await get('/ui/.%2e/secret.json')).toBeUndefined();
+  });
+
+  it('checks paths segment by segment', () => {
+    expect(fileOf(dir, '')).toBe(join(dir, 'index.html'));
+    expect(fileOf(dir, 'assets/logo.svg')).toBe(join(dir, 'assets', 'logo.svg'));
+    for (const path of [
+      '../secret.json',
+      'assets/../../secret.json',
+      '..',
+      '.',
+      '/etc/passwd',
+      'a//b',
+      '.env',
+    ]) {
+      expect(fileOf(dir, path), path).toBeUndefined();
+    }
+  });
+
+  it('redirects /ui to /ui/, takes GET and HEAD only, and leaves other paths to the app', async () => {
+    const redirect = await get('/ui');
+    expect(redirect?.status).toBe(308);
+    expect(redirect?.headers.get('location')).toBe('/ui/');
+    const head = await get('/ui/app.js', 'HEAD');
+    expect(head?.status).toBe(200);
+    expect(head?.headers.get('content-length')).toBe('14');
+    expect(await head?.text()).toBe('');
+    const post = await get('/ui/', 'POST');
+    expect(post?.status).toBe(405);
+    expect(post?.headers.get('allow')).toBe('GET, HEAD');
+    expect(await get('/v1/queues')).toBeUndefined();
+    expect(await get('/uix')).toBeUndefined();
+  });
+});
+
+describe('local server with the console', () => {
+  let server: LocalServer;
+  beforeAll(async () => {
+    // An app that refuses everything, as one with POSTBOX_TOKEN set refuses a request without it.
+    const refuse = () =>
+      new Response(JSON.stringify({ error: { code: 'Unauthorized', message: 'no token' } }), { status: 401 });
+    server = await startServer({ fetch: refuse, port: 0, consoleFiles: consoleFiles({ dir }) });
+  });
+  afterAll(() => server.close());
+
+  it('serves /ui/ without a token and hands everything else to the app', async () => {
+    expect((await fetch(`${server.url}/ui/`)).status).toBe(200);
+    expect((await fetch(`${server.url}/ui/app.css`)).status).toBe(200);
+    expect((await fetch(`${server.url}/v1/queues`)).status).toBe(401);
+    expect((await fetch(`${server.url}/`)).status).toBe(401);
+  });
+});
