@@ -3,14 +3,12 @@
  * every write is done: a publish answers 2xx only after all of its items are stored.
  */
 import {
-  type AttributeValue,
   BatchWriteItemCommand,
   type BatchWriteItemCommandOutput,
-  QueryCommand,
-  type QueryCommandOutput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { ServiceUnavailableError } from './errors';
+import { queryAll } from './query';
 import { type Key, type Store, sleep, toAttributes } from './store';
 
 const CHUNK = 25;
@@ -36,28 +34,23 @@ export const deleteRequest = (key: Key): WriteRequest => ({ DeleteRequest: { Key
 /** Deletes every item of a partition (optionally only sort keys with a prefix); returns how many. */
 export async function deletePartition(store: Store, pk: string, skPrefix?: string): Promise<number> {
   let deleted = 0;
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page: QueryCommandOutput = await store.send(
-      new QueryCommand({
-        TableName: store.tableName,
-        KeyConditionExpression: skPrefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-        ExpressionAttributeValues: toAttributes(
-          skPrefix ? { ':pk': pk, ':prefix': skPrefix } : { ':pk': pk },
-        ),
-        ProjectionExpression: '#pk, #sk',
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    const keys = page.Items ?? [];
-    await batchWrite(
-      store,
-      keys.map((Key) => ({ DeleteRequest: { Key } })),
-    );
-    deleted += keys.length;
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const keys = queryAll(store, {
+    KeyConditionExpression: skPrefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+    ExpressionAttributeValues: toAttributes(skPrefix ? { ':pk': pk, ':prefix': skPrefix } : { ':pk': pk }),
+    ProjectionExpression: '#pk, #sk',
+    ConsistentRead: true,
+  });
+  let chunk: Key[] = [];
+  const flush = async () => {
+    await batchWrite(store, chunk.map(deleteRequest));
+    deleted += chunk.length;
+    chunk = [];
+  };
+  for await (const { pk: itemPk, sk } of keys) {
+    chunk.push({ pk: String(itemPk), sk: String(sk) });
+    if (chunk.length === CHUNK) await flush();
+  }
+  await flush();
   return deleted;
 }

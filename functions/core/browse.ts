@@ -27,10 +27,10 @@ import {
   waitingDueUpTo,
 } from './keys';
 import { asMessageItem, isExpired, type MessageItem, toView } from './message-item';
+import { availabilityQuery, queryAll } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { removeMessage } from './remove';
 import { fromAttributes, type Store, toAttributes } from './store';
-import { TABLE } from './table';
 import type { BrowseState, MessageState, MessageView, Page, QueueCounts } from './types';
 
 interface Segment {
@@ -109,26 +109,18 @@ export class Browser {
     limit: number,
     startKey?: Record<string, AttributeValue>,
   ) {
-    const { availabilityIndex: index } = TABLE;
-    const filter = segment.state ? '#state = :state' : '#retainUntil > :now';
+    const filter: { filter: string; names: Record<string, string>; values: Record<string, unknown> } =
+      segment.state
+        ? { filter: '#state = :state', names: { '#state': 'state' }, values: { ':state': segment.state } }
+        : {
+            filter: '#retainUntil > :now',
+            names: { '#retainUntil': 'retainUntil' },
+            values: { ':now': now },
+          };
     const output = await this.store.send<QueryCommandOutput>(
       new QueryCommand({
+        ...availabilityQuery(partition, segment, { ...filter, limit }),
         TableName: this.store.tableName,
-        IndexName: index.name,
-        KeyConditionExpression: '#apk = :apk AND #ask BETWEEN :from AND :to',
-        FilterExpression: filter,
-        ExpressionAttributeNames: {
-          '#apk': index.partitionKey,
-          '#ask': index.sortKey,
-          ...(segment.state ? { '#state': 'state' } : { '#retainUntil': 'retainUntil' }),
-        },
-        ExpressionAttributeValues: toAttributes({
-          ':apk': partition,
-          ':from': segment.from,
-          ':to': segment.to,
-          ...(segment.state ? { ':state': segment.state } : { ':now': now }),
-        }),
-        Limit: limit,
         ExclusiveStartKey: startKey,
       }),
     );
@@ -212,38 +204,18 @@ export class Browser {
     range: { from: string; to: string; as?: MessageState },
     now: number,
   ): Promise<Map<MessageState, number>> {
-    const { availabilityIndex: index } = TABLE;
     const counts = new Map<MessageState, number>();
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const output: QueryCommandOutput = await this.store.send(
-        new QueryCommand({
-          TableName: this.store.tableName,
-          IndexName: index.name,
-          KeyConditionExpression: '#apk = :apk AND #ask BETWEEN :from AND :to',
-          ExpressionAttributeNames: {
-            '#apk': index.partitionKey,
-            '#ask': index.sortKey,
-            '#state': 'state',
-            '#retainUntil': 'retainUntil',
-          },
-          ExpressionAttributeValues: toAttributes({
-            ':apk': partition,
-            ':from': range.from,
-            ':to': range.to,
-            ...(range.as ? { ':now': now } : {}),
-          }),
-          ...(range.as ? { FilterExpression: '#retainUntil > :now' } : {}),
-          ProjectionExpression: '#state, #retainUntil',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const raw of output.Items ?? []) {
-        const state = range.as ?? (fromAttributes(raw)?.state as MessageState) ?? 'delayed';
-        counts.set(state, (counts.get(state) ?? 0) + 1);
-      }
-      startKey = output.LastEvaluatedKey;
-    } while (startKey);
+    const entries = queryAll(this.store, {
+      ...availabilityQuery(partition, range, {
+        names: { '#state': 'state', '#retainUntil': 'retainUntil' },
+        ...(range.as ? { filter: '#retainUntil > :now', values: { ':now': now } } : {}),
+      }),
+      ProjectionExpression: '#state, #retainUntil',
+    });
+    for await (const entry of entries) {
+      const state = range.as ?? (entry.state as MessageState) ?? 'delayed';
+      counts.set(state, (counts.get(state) ?? 0) + 1);
+    }
     return counts;
   }
 }

@@ -11,18 +11,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  type AttributeValue,
-  QueryCommand,
-  type QueryCommandOutput,
   type TransactWriteItem,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { deletePartition } from './batch-write';
-import { decodeCursor, encodeCursor } from './cursor';
-import { ConflictError, QueueNotFoundError, ValidationError } from './errors';
+import { ConflictError, QueueNotFoundError } from './errors';
 import { messagePartition, queueMetaKey, REGISTRY_PK, registryKey } from './keys';
+import { queryAll, registryPage } from './query';
 import {
   CONFIG_FIELDS,
   configOf,
@@ -160,76 +157,44 @@ export class Queues {
    */
   private async adoptUncounted(meta: QueueMeta): Promise<void> {
     const pk = messagePartition(meta.name, meta.inc);
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page: QueryCommandOutput = await this.store.send(
-        new QueryCommand({
-          TableName: this.store.tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :m)',
-          FilterExpression: 'attribute_not_exists(#counted)',
-          ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#counted': 'counted' },
-          ExpressionAttributeValues: toAttributes({ ':pk': pk, ':m': 'M#' }),
-          ProjectionExpression: '#pk, #sk',
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const Key of page.Items ?? []) {
-        await this.store
-          .send(
-            new TransactWriteItemsCommand({
-              TransactItems: [
-                {
-                  Update: {
-                    TableName: this.store.tableName,
-                    Key,
-                    UpdateExpression: 'SET #counted = :true',
-                    ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#counted)',
-                    ExpressionAttributeNames: { '#pk': 'pk', '#counted': 'counted' },
-                    ExpressionAttributeValues: toAttributes({ ':true': true }),
-                  },
+    const uncounted = queryAll(this.store, {
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :m)',
+      FilterExpression: 'attribute_not_exists(#counted)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#counted': 'counted' },
+      ExpressionAttributeValues: toAttributes({ ':pk': pk, ':m': 'M#' }),
+      ProjectionExpression: '#pk, #sk',
+      ConsistentRead: true,
+    });
+    for await (const { pk: itemPk, sk } of uncounted) {
+      await this.store
+        .send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.store.tableName,
+                  Key: toAttributes({ pk: itemPk, sk }),
+                  UpdateExpression: 'SET #counted = :true',
+                  ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#counted)',
+                  ExpressionAttributeNames: { '#pk': 'pk', '#counted': 'counted' },
+                  ExpressionAttributeValues: toAttributes({ ':true': true }),
                 },
-                sizeAdd(this.store.tableName, pk, 1),
-              ],
-            }),
-          )
-          .catch((error: unknown) => {
-            // Gone or counted meanwhile: nothing to adopt.
-            if (!cancellationOf(error)) throw error;
-          });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+              },
+              sizeAdd(this.store.tableName, pk, 1),
+            ],
+          }),
+        )
+        .catch((error: unknown) => {
+          // Gone or counted meanwhile: nothing to adopt.
+          if (!cancellationOf(error)) throw error;
+        });
+    }
   }
 
   async list(limit: number, cursor?: string): Promise<Page<Queue>> {
-    const after = cursor ? decodeCursor(cursor, 'queues').after : undefined;
-    if (after !== undefined && typeof after !== 'string')
-      throw new ValidationError('cursor: not issued by this server.');
-    const page: QueryCommandOutput = await this.store.send(
-      new QueryCommand({
-        TableName: this.store.tableName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': 'pk' },
-        ExpressionAttributeValues: toAttributes({ ':pk': REGISTRY_PK }),
-        ConsistentRead: true,
-        Limit: limit,
-        ExclusiveStartKey: after ? toAttributes(registryKey(after)) : undefined,
-      }),
-    );
-    const items = (page.Items ?? []).map((raw) => {
-      const {
-        pk: _pk,
-        sk: _sk,
-        ...queue
-      } = fromAttributes(raw) as unknown as Queue & { pk: string; sk: string };
-      return queue;
-    });
-    const last = items.at(-1);
-    return {
-      items,
-      cursor: page.LastEvaluatedKey && last ? encodeCursor('queues', { after: last.name }) : null,
-    };
+    const page = await registryPage(this.store, REGISTRY_PK, 'queues', limit, cursor);
+    const items = page.items.map(({ pk: _pk, sk: _sk, ...queue }) => queue as unknown as Queue);
+    return { items, cursor: page.cursor };
   }
 
   async delete(name: string): Promise<void> {
@@ -267,28 +232,19 @@ export class Queues {
     if (topic !== undefined) {
       throw new ConflictError(`Queue '${name}' is subscribed by topic '${topic}'; change that topic first.`);
     }
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page: QueryCommandOutput = await this.store.send(
-        new QueryCommand({
-          TableName: this.store.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          FilterExpression: '#dlq = :name',
-          ExpressionAttributeNames: { '#pk': 'pk', '#dlq': 'deadLetterQueue', '#sk': 'sk' },
-          ExpressionAttributeValues: toAttributes({ ':pk': REGISTRY_PK, ':name': name }),
-          ProjectionExpression: '#sk',
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
+    const referrers = queryAll(this.store, {
+      KeyConditionExpression: '#pk = :pk',
+      FilterExpression: '#dlq = :name',
+      ExpressionAttributeNames: { '#pk': 'pk', '#dlq': 'deadLetterQueue', '#sk': 'sk' },
+      ExpressionAttributeValues: toAttributes({ ':pk': REGISTRY_PK, ':name': name }),
+      ProjectionExpression: '#sk',
+      ConsistentRead: true,
+    });
+    for await (const referrer of referrers) {
+      throw new ConflictError(
+        `Queue '${name}' is the dead-letter queue of '${referrer.sk}'; change that queue first.`,
       );
-      const referrer = page.Items?.[0];
-      if (referrer) {
-        throw new ConflictError(
-          `Queue '${name}' is the dead-letter queue of '${fromAttributes(referrer)?.sk}'; change that queue first.`,
-        );
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
   }
 
   async purge(name: string): Promise<void> {

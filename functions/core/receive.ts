@@ -24,12 +24,12 @@ import { isExhausted, moveMessage } from './dead-letter';
 import type { Clock } from './engine';
 import { dueTimersUpTo, messagePartition, orderKeyOf, READY_FROM, timerKey } from './keys';
 import { asMessageItem, isExpired, type MessageItem, toDelivered, ttlFor } from './message-item';
+import { availabilityQuery } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { formatReceipt, newLeaseToken } from './receipts';
-import { removeMessage } from './remove';
+import { dropExpired, removeMessage } from './remove';
 import { backoff, type Signals } from './signals';
 import { fromAttributes, isConditionFailure, oldItemOf, type Store, toAttributes } from './store';
-import { TABLE } from './table';
 import type { DeliveredMessage, ReceiveOptions } from './types';
 
 interface Candidate {
@@ -123,19 +123,14 @@ export class Receiver {
     from: string,
     limit: number,
   ): Promise<Candidate[]> {
-    const { availabilityIndex: index } = TABLE;
     const output = await this.store.send<QueryCommandOutput>(
       new QueryCommand({
+        ...availabilityQuery(
+          messagePartition(meta.name, meta.inc),
+          { from, to: dueTimersUpTo(now) },
+          { limit },
+        ),
         TableName: this.store.tableName,
-        IndexName: index.name,
-        KeyConditionExpression: '#apk = :apk AND #ask BETWEEN :from AND :to',
-        ExpressionAttributeNames: { '#apk': index.partitionKey, '#ask': index.sortKey },
-        ExpressionAttributeValues: toAttributes({
-          ':apk': messagePartition(meta.name, meta.inc),
-          ':from': from,
-          ':to': dueTimersUpTo(now),
-        }),
-        Limit: limit,
       }),
     );
     return (output.Items ?? []).map(
@@ -174,7 +169,7 @@ export class Receiver {
             );
       if ('message' in outcome) return outcome.message;
       const old = outcome.old;
-      if (old && isExpired(old, now)) await this.dropExpired(old, now);
+      if (old && isExpired(old, now)) await dropExpired(this.store, old, now);
       else if (old && old.ask === candidate.ask && isExhausted(meta, old))
         await this.deadLetter(meta, old, now);
       else this.lastConflict.set(meta.name, performance.now());
@@ -260,20 +255,6 @@ export class Receiver {
     if (!removal.removed) return { old: removal.old };
     if (removal.old.counted) this.signals.notify(`room:${queueOfPartition(candidate.pk)}`);
     return { message: toDelivered({ ...removal.old, receiveCount: removal.old.receiveCount + 1 }) };
-  }
-
-  /** Retention: a message past its time is dropped by whoever meets it first. */
-  private async dropExpired(old: MessageItem, now: number): Promise<void> {
-    await removeMessage(
-      this.store,
-      old,
-      {
-        expression: '#ask = :seen AND #retainUntil <= :now',
-        names: { '#ask': 'ask', '#retainUntil': 'retainUntil' },
-        values: { ':seen': old.ask, ':now': now },
-      },
-      { now },
-    );
   }
 }
 

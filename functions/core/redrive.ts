@@ -10,10 +10,10 @@ import type { Clock } from './engine';
 import { QueueNotFoundError } from './errors';
 import { messagePartition, READY_FROM, TIMERS_TO, WAITING_FROM, WAITING_TO } from './keys';
 import { effectiveState, type MessageItem } from './message-item';
+import { availabilityQuery } from './query';
 import type { QueueMetaCache } from './queue-meta';
 import type { Signals } from './signals';
-import { fromAttributes, type Store, toAttributes } from './store';
-import { TABLE } from './table';
+import { fromAttributes, type Store } from './store';
 
 const PAGE = 25;
 
@@ -75,15 +75,10 @@ export class Redriver {
     range: { from: string; to: string },
     startKey?: Record<string, AttributeValue>,
   ): Promise<{ items: MessageItem[]; lastKey?: Record<string, AttributeValue> }> {
-    const { availabilityIndex: index } = TABLE;
     const output = await this.store.send<QueryCommandOutput>(
       new QueryCommand({
+        ...availabilityQuery(partition, range, { limit: PAGE }),
         TableName: this.store.tableName,
-        IndexName: index.name,
-        KeyConditionExpression: '#apk = :apk AND #ask BETWEEN :from AND :to',
-        ExpressionAttributeNames: { '#apk': index.partitionKey, '#ask': index.sortKey },
-        ExpressionAttributeValues: toAttributes({ ':apk': partition, ':from': range.from, ':to': range.to }),
-        Limit: PAGE,
         ExclusiveStartKey: startKey,
       }),
     );

@@ -152,3 +152,17 @@ async function readItem(store: Store, key: Key): Promise<MessageItem | undefined
   const item = fromAttributes(Item);
   return item && asMessageItem(item);
 }
+
+/** Retention: drops a message that is still as seen and past its time (whoever meets it first). */
+export async function dropExpired(store: Store, seen: Key & { ask: string }, now: number): Promise<void> {
+  await removeMessage(
+    store,
+    seen,
+    {
+      expression: '#ask = :seen AND #retainUntil <= :now',
+      names: { '#ask': 'ask', '#retainUntil': 'retainUntil' },
+      values: { ':seen': seen.ask, ':now': now },
+    },
+    { now },
+  );
+}

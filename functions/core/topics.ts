@@ -12,16 +12,12 @@
  * (413) rather than split, because split would not be atomic.
  */
 import {
-  type AttributeValue,
   DeleteItemCommand,
   GetItemCommand,
   type GetItemCommandOutput,
-  QueryCommand,
-  type QueryCommandOutput,
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
-import { decodeCursor, encodeCursor } from './cursor';
 import type { Clock } from './engine';
 import {
   PayloadTooLargeError,
@@ -29,10 +25,10 @@ import {
   QueueNotFoundError,
   ServiceUnavailableError,
   TopicNotFoundError,
-  ValidationError,
 } from './errors';
 import { queueMetaKey, TOPICS_PK, topicKey } from './keys';
 import { buildEntry, buildUnit, type Entry, newMessageId } from './publish';
+import { queryAll, registryPage } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { reserveSequence } from './sequence';
 import type { Signals } from './signals';
@@ -119,26 +115,8 @@ export class Topics {
   }
 
   async list(limit: number, cursor?: string): Promise<Page<Topic>> {
-    const after = cursor ? decodeCursor(cursor, 'topics').after : undefined;
-    if (after !== undefined && typeof after !== 'string')
-      throw new ValidationError('cursor: not issued by this server.');
-    const page: QueryCommandOutput = await this.store.send(
-      new QueryCommand({
-        TableName: this.store.tableName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': 'pk' },
-        ExpressionAttributeValues: toAttributes({ ':pk': TOPICS_PK }),
-        ConsistentRead: true,
-        Limit: limit,
-        ExclusiveStartKey: after ? toAttributes(topicKey(after)) : undefined,
-      }),
-    );
-    const items = (page.Items ?? []).map((raw) => topicOf(fromAttributes(raw) ?? {}));
-    const last = items.at(-1);
-    return {
-      items,
-      cursor: page.LastEvaluatedKey && last ? encodeCursor('topics', { after: last.name }) : null,
-    };
+    const page = await registryPage(this.store, TOPICS_PK, 'topics', limit, cursor);
+    return { items: page.items.map(topicOf), cursor: page.cursor };
   }
 
   async delete(name: string): Promise<void> {
@@ -160,24 +138,16 @@ export class Topics {
   /** Names of the topics that subscribe `queue` (a queue they name cannot be deleted). */
   async subscribersOf(queue: string): Promise<string[]> {
     const names: string[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page: QueryCommandOutput = await this.store.send(
-        new QueryCommand({
-          TableName: this.store.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': 'pk' },
-          ExpressionAttributeValues: toAttributes({ ':pk': TOPICS_PK }),
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const raw of page.Items ?? []) {
-        const topic = topicOf(fromAttributes(raw) ?? {});
-        if (topic.subscriptions.some((subscription) => subscription.queue === queue)) names.push(topic.name);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const topics = queryAll(this.store, {
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': 'pk' },
+      ExpressionAttributeValues: toAttributes({ ':pk': TOPICS_PK }),
+      ConsistentRead: true,
+    });
+    for await (const item of topics) {
+      const topic = topicOf(item);
+      if (topic.subscriptions.some((subscription) => subscription.queue === queue)) names.push(topic.name);
+    }
     return names;
   }
 
