@@ -87,9 +87,27 @@ describe('queues page', () => {
   it(
     'creates a queue through the form, checked like the API checks it, and shows API errors with their code',
     async () => {
+      // Two queues from elsewhere first: a bounded one with a dead-letter queue, and messages.
+      const jobs = name('jobs');
+      await createQueue(open.url, `${jobs}-dlq`);
+      await createQueue(open.url, jobs, {
+        deadLetterQueue: `${jobs}-dlq`,
+        maxReceiveCount: 5,
+        maxMessages: 1000,
+      });
+      await publishMany(open.url, jobs, 3);
+      await call(`${open.url}/v1/queues/${jobs}/messages`, 'POST', { body: 'later', delaySeconds: 600 });
+
       const page = await newPage();
       await page.goto(`${open.url}/ui/`);
       await page.getByRole('heading', { name: 'Queues', level: 1 }).waitFor();
+      const jobsRow = page
+        .getByRole('row')
+        .filter({ has: page.getByRole('link', { name: jobs, exact: true }) });
+      await jobsRow.getByText(`${jobs}-dlq after 5 receives`).waitFor();
+      await jobsRow.getByText('1,000 messages').waitFor();
+      await jobsRow.locator('td[data-count="ready"]', { hasText: /^3$/ }).waitFor();
+      await jobsRow.locator('td[data-count="delayed"]', { hasText: /^1$/ }).waitFor();
 
       await page.getByLabel('Queue name').fill('not a name!');
       await page.getByRole('button', { name: 'Create queue' }).click();
@@ -112,7 +130,7 @@ describe('queues page', () => {
       const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: queue, exact: true }) });
       await row.getByText('45 s').waitFor();
       // The counts come from one GET of the queue, not from the list.
-      await row.locator('td[data-count="total"]', { hasText: '0' }).waitFor();
+      await row.locator('td[data-count="total"]', { hasText: /^0$/ }).waitFor();
       await screenshot(page, 'queues');
       await expectAccessible(page);
     },

@@ -114,8 +114,16 @@ export function MessageList({ queue, version }: { queue: string; version: number
                   </td>
                   <td class="number">{message.priority}</td>
                   <td class="number">{message.receiveCount}</td>
-                  <td title={formatTime(message.publishedAt)}>{relativeTime(message.publishedAt)}</td>
-                  <td title={formatTime(message.deliverAt)}>{relativeTime(message.deliverAt)}</td>
+                  <td class="time">
+                    <time dateTime={message.publishedAt} title={formatTime(message.publishedAt)}>
+                      {relativeTime(message.publishedAt)}
+                    </time>
+                  </td>
+                  <td class="time">
+                    <time dateTime={message.deliverAt} title={formatTime(message.deliverAt)}>
+                      {relativeTime(message.deliverAt)}
+                    </time>
+                  </td>
                   <td class="preview">{preview(message.body)}</td>
                 </tr>
               ))}

@@ -18,7 +18,7 @@ export function SubscriptionsEditor({ idPrefix, rows, onChange, errors }: Subscr
     onChange(rows.map((row, i) => (i === index ? { ...row, ...change } : row)));
   return (
     <fieldset>
-      <legend>Subscriptions</legend>
+      <legend>Queues and filters</legend>
       {rows.length === 0 ? <p class="muted">No subscriptions: a publish reaches no queue.</p> : null}
       {rows.map((row, index) => {
         const id = `${idPrefix}-${index}`;

@@ -69,7 +69,7 @@ export function QueuesPage() {
       <section aria-labelledby="queue-list-heading">
         <div class="section-head">
           <h2 id="queue-list-heading">All queues</h2>
-          <span class="muted" role="status">
+          <span class="muted">
             {refreshedAt ? `Counts refreshed ${refreshedAt.toLocaleTimeString('en-GB')}` : ''}
           </span>
         </div>
