@@ -43,7 +43,7 @@ function parseSubscriptions(raw: Record<string, unknown>): Subscription[] {
     const filter = rawEntries[i]?.filter;
     if (filter === undefined) return { queue };
     if (Object.hasOwn(filter, '__proto__')) {
-      const values = filter.__proto__;
+      const values = Object.getOwnPropertyDescriptor(filter, '__proto__')?.value;
       if (!Array.isArray(values) || !values.every((value) => typeof value === 'string')) {
         throw new ValidationError(`'subscriptions[${i}].filter.__proto__': must be a list of strings.`);
       }
