@@ -135,7 +135,9 @@ describe('attributes', () => {
     await engine.putQueue(name, {});
     const attributes = JSON.parse('{"__proto__":"x","constructor":"y"}') as Record<string, string>;
     const { id } = await engine.publish(name, { body: 1, attributes });
-    expect(JSON.stringify((await engine.getMessage(name, id)).attributes)).toBe('{"__proto__":"x","constructor":"y"}');
+    expect(JSON.stringify((await engine.getMessage(name, id)).attributes)).toBe(
+      '{"__proto__":"x","constructor":"y"}',
+    );
     const topic = queueName('topic');
     await engine.putTopic(topic, [{ queue: name, filter: JSON.parse('{"__proto__":["x"]}') }]);
     expect((await engine.publishToTopic(topic, { body: 2, attributes })).deliveries).toHaveLength(1);
