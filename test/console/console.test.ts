@@ -211,6 +211,15 @@ describe('queue page', () => {
       await screenshot(page, 'message');
       await expectAccessible(page);
 
+      // Reschedule it: five minutes from now, priority 3.
+      await page.getByLabel('After a delay from now').check();
+      await page.getByLabel('Delay in seconds').fill('300');
+      await page.getByLabel('Priority', { exact: true }).fill('3');
+      await page.getByRole('button', { name: 'Reschedule', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: 'Rescheduled.' }).waitFor();
+      await page.locator('dl.details div', { hasText: 'State' }).getByText('delayed').waitFor();
+      await page.locator('dl.details div', { hasText: 'Priority' }).getByText('3').waitFor();
+
       // Cancel it.
       const id = decodeURIComponent(page.url().split('/messages/')[1] ?? '');
       await page.getByRole('button', { name: 'Cancel message…' }).click();
@@ -221,9 +230,16 @@ describe('queue page', () => {
       await page.getByRole('status').filter({ hasText: 'cancelled' }).waitFor();
       expect((await call(`${open.url}/v1/queues/${queue}/messages/${id}`, 'GET')).status).toBe(404);
 
-      // Purge, after a confirmation that names the queue.
+      // Change the configuration.
       await page.getByRole('link', { name: queue, exact: true }).first().click();
       await count(page, 'total', 46);
+      await page.getByLabel('Visibility timeout (s)').fill('90');
+      await page.getByRole('button', { name: 'Save configuration' }).click();
+      await page.getByRole('status').filter({ hasText: 'Configuration saved.' }).waitFor();
+      const saved = await call(`${open.url}/v1/queues/${queue}`, 'GET');
+      expect(saved.json).toMatchObject({ visibilityTimeoutSeconds: 90, order: 'fifo' });
+
+      // Purge, after a confirmation that names the queue.
       await page.getByRole('button', { name: 'Purge queue…' }).click();
       const dialog = page.getByRole('dialog', { name: `Purge queue ${queue}?` });
       const confirm = dialog.getByRole('button', { name: `Purge ${queue}` });

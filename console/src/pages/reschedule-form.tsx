@@ -67,13 +67,13 @@ export function RescheduleForm({
         ).map(([value, label]) => (
           <div class="check" key={value}>
             <input
-              id={`reschedule-${value}`}
+              id={`reschedule-timing-${value}`}
               type="radio"
               name="reschedule-timing"
               checked={timing === value}
               onChange={() => setTiming(value)}
             />
-            <label for={`reschedule-${value}`}>{label}</label>
+            <label for={`reschedule-timing-${value}`}>{label}</label>
           </div>
         ))}
         {timing === 'delay' ? (
