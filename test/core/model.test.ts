@@ -1,15 +1,18 @@
 /**
- * Model-based test of the engine: random sequences of publishes, receives, acks, releases,
- * extends, cancels, counts and clock moves, run against DynamoEngine on DynamoDB Local and against
- * a small in-memory model of the contract (test/core/model/reference.ts), compared after every step.
- * Each run works on a new queue; the clock is injected and moved by hand.
+ * Model-based test of the engine: random sequences of publishes (with message groups,
+ * deduplication ids and attributes), receives, acks, releases, extends, cancels, reschedules,
+ * browses, counts and clock moves, run against DynamoEngine on DynamoDB Local and against a small
+ * in-memory model of the contract (test/core/model/reference.ts), compared after every step. Most
+ * runs give the queue a dead-letter queue, whose contents and counts are checked too.
+ * Each run works on new queues; the clock is injected and moved by hand.
  */
 import fc from 'fast-check';
 import { beforeAll, describe, it } from 'vitest';
 import type { DynamoEngine } from '../../functions/core/dynamo-engine';
 import { type ManualClock, queueName, testEngine } from '../support/engine';
-import { finalCheck, queueCommands, type Real } from './model/commands';
+import type { Real } from './model/commands';
 import { type ModelConfig, type Order, QueueModel } from './model/reference';
+import { finalCheck, queueCommands } from './model/whole-queue';
 
 let engine: DynamoEngine;
 let clock: ManualClock;
@@ -18,49 +21,120 @@ beforeAll(async () => {
   ({ engine, clock } = await testEngine());
 });
 
-const NUM_RUNS = 25;
-const MAX_COMMANDS = 30;
+const MAX_COMMANDS = 60;
 
-function queueConfig(order: Order): fc.Arbitrary<ModelConfig> {
+interface RunConfig {
+  queue: ModelConfig;
+  deadLetters: { maxReceiveCount: number; order: Order } | null;
+}
+
+function runConfig(order: Order): fc.Arbitrary<RunConfig> {
   return fc.record({
-    order: fc.constant(order),
-    visibilityTimeoutSeconds: fc.integer({ min: 1, max: 60 }),
-    delaySeconds: fc.oneof(
-      { weight: 4, arbitrary: fc.constant(0) },
-      { weight: 1, arbitrary: fc.integer({ min: 1, max: 30 }) },
+    queue: fc.record({
+      order: fc.constant(order),
+      visibilityTimeoutSeconds: fc.integer({ min: 1, max: 60 }),
+      delaySeconds: fc.oneof(
+        { weight: 4, arbitrary: fc.constant(0) },
+        { weight: 1, arbitrary: fc.integer({ min: 1, max: 30 }) },
+      ),
+      deduplicationWindowSeconds: fc.constantFrom(0, 30, 300),
+    }),
+    deadLetters: fc.oneof(
+      { weight: 1, arbitrary: fc.constant(null) },
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          maxReceiveCount: fc.constantFrom(1, 1, 2, 3),
+          order: fc.constantFrom<Order>('fifo', 'fifo', 'lifo'),
+        }),
+      },
     ),
   });
 }
 
-async function check(order: Order): Promise<void> {
+/** The run's queues on the engine and in the model; `cleanUp` deletes them again. */
+async function createQueues(config: RunConfig) {
+  const queue = queueName(config.queue.order);
+  const dlq = config.deadLetters ? queueName('dlq') : null;
+  const created: string[] = [];
+  const cleanUp = async () => {
+    // Keeps the timed work (which visits every queue) as cheap in the last run as in the first.
+    for (const name of created.reverse()) await engine.deleteQueue(name);
+  };
+  if (dlq && config.deadLetters) {
+    await engine.putQueue(dlq, { order: config.deadLetters.order });
+    created.push(dlq);
+  }
+  await engine
+    .putQueue(queue, {
+      ...config.queue,
+      deadLetterQueue: dlq,
+      maxReceiveCount: config.deadLetters?.maxReceiveCount ?? null,
+    })
+    .catch(async (error: unknown) => {
+      await cleanUp();
+      throw error;
+    });
+  created.push(queue);
+  const deadLetters =
+    dlq && config.deadLetters
+      ? {
+          queue: new QueueModel(
+            dlq,
+            {
+              order: config.deadLetters.order,
+              visibilityTimeoutSeconds: 30,
+              delaySeconds: 0,
+              deduplicationWindowSeconds: 300,
+            },
+            clock,
+          ),
+          maxReceiveCount: config.deadLetters.maxReceiveCount,
+        }
+      : null;
+  const model = new QueueModel(queue, config.queue, clock, deadLetters);
+  const real: Real = { engine, queue, deadLetterQueue: dlq };
+  return { model, real, cleanUp };
+}
+
+/**
+ * Runs `numRuns` random command sequences. A run stops at `timeLimitMs` (a loaded machine, or a
+ * long shrink): reported as a failure, with the smallest counterexample found so far, before the
+ * test's own timeout could hide it.
+ */
+async function check(order: Order, numRuns: number, timeLimitMs: number): Promise<void> {
   await fc.assert(
     fc.asyncProperty(
-      queueConfig(order),
-      fc.commands(queueCommands, { maxCommands: MAX_COMMANDS, size: 'max' }),
+      runConfig(order),
+      fc.commands(queueCommands(order), { maxCommands: MAX_COMMANDS, size: 'max' }),
       async (config, commands) => {
-        const queue = queueName(order);
-        await engine.putQueue(queue, config);
-        const model = new QueueModel(queue, config, clock);
-        const real: Real = { engine, queue };
+        const { model, real, cleanUp } = await createQueues(config);
         try {
           await fc.asyncModelRun(() => ({ model, real }), commands);
           await finalCheck(model, real);
         } finally {
-          // Keeps the timed work (which visits every queue) as cheap in the last run as in the first.
-          await engine.deleteQueue(queue);
+          await cleanUp();
         }
       },
     ),
-    { numRuns: NUM_RUNS, endOnFailure: false },
+    {
+      numRuns,
+      endOnFailure: false,
+      plugins: [fc.interruptAfterTimeLimit(timeLimitMs, { failOnInterrupt: true })],
+    },
   );
 }
 
 describe('the engine behaves like the reference model of the contract', () => {
-  it('on a fifo queue: order, receiveCount, receipts, leases, delays and counts', { timeout: 120_000 }, () =>
-    check('fifo'),
+  it(
+    'on a fifo queue: order, groups, receiveCount, receipts, leases, delays, duplicates, dead letters and counts',
+    { timeout: 240_000 },
+    () => check('fifo', 12, 220_000),
   );
 
-  it('on a lifo queue: reverse publish order among equal priorities', { timeout: 120_000 }, () =>
-    check('lifo'),
+  it(
+    'on a lifo queue: reverse publish order among equal priorities, duplicates and dead letters',
+    { timeout: 150_000 },
+    () => check('lifo', 8, 130_000),
   );
 });
