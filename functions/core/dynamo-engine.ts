@@ -72,7 +72,7 @@ export class DynamoEngine implements Engine {
     this.leases = new Leases(this.store, this.metas, clock, signals);
     this.browser = new Browser(this.store, this.metas, clock);
     this.dueWork = new DueWork(this.store, this.metas, clock, signals);
-    this.rescheduler = new Rescheduler(this.store, this.metas, clock);
+    this.rescheduler = new Rescheduler(this.store, this.metas, clock, signals);
     this.redriver = new Redriver(this.store, this.metas, clock, signals);
   }
 

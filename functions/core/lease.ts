@@ -120,7 +120,7 @@ export class Leases {
     const exhausted = meta.deadLetterQueue !== null && meta.maxReceiveCount !== null;
     const dueAt = now + delaySeconds * 1000;
     const delayed = delaySeconds > 0;
-    const released = await this.updateHeld(receipt, {
+    const released = await this.updateHeld(receipt, (orderKey) => ({
       ...(exhausted
         ? { condition: '#receiveCount < :max', conditionValues: { ':max': meta.maxReceiveCount } }
         : {}),
@@ -134,9 +134,9 @@ export class Leases {
         ...(delayed ? { '#deliverAt': 'deliverAt' } : {}),
       },
       values: delayed
-        ? { ':delayed': 'delayed', ':ask': timerKey(dueAt, receipt.orderKey), ':due': dueAt }
-        : { ':ready': 'ready', ':ask': readyKey(receipt.orderKey) },
-    });
+        ? { ':delayed': 'delayed', ':ask': timerKey(dueAt, orderKey), ':due': dueAt }
+        : { ':ready': 'ready', ':ask': readyKey(orderKey) },
+    }));
     if (released !== 'done') {
       const moved = await moveMessage(this.store, this.metas, this.signals, {
         old: released.old,
@@ -162,34 +162,38 @@ export class Leases {
   ): Promise<{ leaseExpiresAt: number }> {
     const { receipt } = await this.receipt(queue, text);
     const leaseExpiresAt = this.clock() + visibilityTimeoutSeconds * 1000;
-    await this.updateHeld(receipt, {
+    await this.updateHeld(receipt, (orderKey) => ({
       update: 'SET #state = :inFlight, #leaseExpiresAt = :end, #ask = :ask, #ttl = :ttl',
       names: { '#state': 'state', '#leaseExpiresAt': 'leaseExpiresAt', '#ask': 'ask', '#ttl': 'ttl' },
       values: {
         ':inFlight': 'inFlight',
         ':end': leaseExpiresAt,
-        ':ask': timerKey(leaseExpiresAt, receipt.orderKey),
+        ':ask': timerKey(leaseExpiresAt, orderKey),
         ':ttl': ttlFor(leaseExpiresAt),
       },
-    });
+    }));
     if (visibilityTimeoutSeconds === 0) this.signals.notify(`available:${queue}`);
     return { leaseExpiresAt };
   }
 
   /**
-   * Applies `change` while the receipt holds. When only `change.condition` failed (the receipt
-   * still holds), answers the message as it is, for the caller to decide.
+   * Applies the change built for the message's order key while the receipt holds. The receipt
+   * carries the order key so that no read is needed; if a reschedule changed it while the receipt
+   * still holds, the change is built again with the current one. When only `change.condition`
+   * failed (the receipt still holds), answers the message as it is, for the caller to decide.
    */
   private async updateHeld(
     receipt: Receipt,
-    change: {
+    build: (orderKey: string) => {
       update: string;
       names: Record<string, string>;
       values: Record<string, unknown>;
       condition?: string;
       conditionValues?: Record<string, unknown>;
     },
+    orderKey = receipt.orderKey,
   ): Promise<'done' | { old: MessageItem }> {
+    const change = build(orderKey);
     const holds = '#lease = :token AND #ok = :ok';
     try {
       await this.store.send(
@@ -208,7 +212,7 @@ export class Leases {
             ...change.values,
             ...change.conditionValues,
             ':token': receipt.token,
-            ':ok': receipt.orderKey,
+            ':ok': orderKey,
           }),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -217,9 +221,11 @@ export class Leases {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const old = oldItemOf(error);
-      if (change.condition && old?.lease === receipt.token && old.ok === receipt.orderKey) {
-        return { old: asMessageItem(old) };
+      if (old?.lease !== receipt.token) throw new ReceiptExpiredError();
+      if (old.ok !== orderKey && orderKey === receipt.orderKey && typeof old.ok === 'string') {
+        return this.updateHeld(receipt, build, old.ok);
       }
+      if (change.condition && old.ok === orderKey) return { old: asMessageItem(old) };
       throw new ReceiptExpiredError();
     }
   }

@@ -95,18 +95,20 @@ export class Receiver {
   }
 
   private async findCandidates(meta: QueueMeta, now: number, max: number): Promise<Candidate[]> {
-    const found = await this.queryAvailable(meta, now, READY_FROM, Math.min(100, max * 2 + 4));
     if (meta.deadLetterQueue !== null && meta.maxReceiveCount !== null) {
       // Leases that ended after the last allowed receive go to the dead-letter queue before this
       // receive returns, even when enough ready messages stand ahead of them in the range.
       for (let round = 0; round < 10; round++) {
         const ended = await this.queryAvailable(meta, now, 'T', 10);
         const exhausted = ended.filter((candidate) => isExhausted(meta, candidate));
-        await Promise.all(exhausted.map((candidate) => this.deadLetter(meta, candidate, now)));
+        // One after the other, in the order their leases ended: that is their order in the DLQ.
+        for (const candidate of exhausted) await this.deadLetter(meta, candidate, now);
         // A full page of due timers that held dead letters may hide more of them behind it.
         if (ended.length < 10 || exhausted.length === 0) break;
       }
     }
+    // Read after the moves above: a group whose head just left has its next member ready.
+    const found = await this.queryAvailable(meta, now, READY_FROM, Math.min(100, max * 2 + 4));
     const candidates = found
       .filter((candidate) => !this.claiming.has(candidate.pk + candidate.sk) && !isExhausted(meta, candidate))
       // Ready ones come first from the index; due timers join them at their place in delivery order.

@@ -12,11 +12,13 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
+import { isExhausted, moveMessage } from './dead-letter';
 import type { Clock } from './engine';
 import { ConflictError, MessageNotFoundError, ServiceUnavailableError } from './errors';
 import { messageKey, readyKey, timerKey, waitingKey, waitingSortKey } from './keys';
 import { asMessageItem, effectiveState, isExpired, type MessageItem, toView, ttlFor } from './message-item';
 import type { QueueMetaCache } from './queue-meta';
+import type { Signals } from './signals';
 import { cancellationOf, fromAttributes, type Store, toAttributes } from './store';
 import type { MessageView, RescheduleInput } from './types';
 
@@ -25,6 +27,7 @@ export class Rescheduler {
     private readonly store: Store,
     private readonly metas: QueueMetaCache,
     private readonly clock: Clock,
+    private readonly signals: Signals,
   ) {}
 
   async reschedule(queue: string, id: string, input: RescheduleInput): Promise<MessageView> {
@@ -42,6 +45,17 @@ export class Rescheduler {
         throw new ConflictError(
           `Message '${id}' is in flight; only ready or delayed messages can be rescheduled.`,
         );
+      }
+      if (item.state === 'inFlight' && isExhausted(meta, item)) {
+        // Its last allowed lease has ended: it belongs in the dead-letter queue, not back here.
+        await moveMessage(this.store, this.metas, this.signals, {
+          old: item,
+          condition: { expression: '#ask = :seen', names: { '#ask': 'ask' }, values: { ':seen': item.ask } },
+          target: meta.deadLetterQueue as string,
+          deadLetter: { sourceQueue: queue, receiveCount: item.receiveCount, reason: 'maxReceiveCount' },
+          now,
+        });
+        throw new MessageNotFoundError(queue, id);
       }
       const changed = this.changed(item, input, now, meta.retentionSeconds);
       if (await this.write(item, changed)) return toView(changed, now);

@@ -48,3 +48,44 @@ describe('reschedule', () => {
     });
   });
 });
+
+describe('reschedule of a message whose lease ended while its receipt still holds', () => {
+  it('keeps the receipt able to release and extend after a priority change', async () => {
+    const queue = queueName();
+    await engine.putQueue(queue, {});
+    const { id } = await engine.publish(queue, { body: 'x' });
+    const [m] = await engine.receive(queue, { visibilityTimeoutSeconds: 0 });
+    await engine.rescheduleMessage(queue, id, { priority: 5 });
+    await engine.extend(queue, m?.receipt as string, 30);
+    await engine.release(queue, m?.receipt as string, 0);
+    const [again] = await engine.receive(queue, {});
+    expect(again).toMatchObject({ id, priority: 5, receiveCount: 2 });
+  });
+
+  it('moves an exhausted one to the dead-letter queue instead of rescheduling it', async () => {
+    const dlq = queueName('dlq');
+    const queue = queueName();
+    await engine.putQueue(dlq, {});
+    await engine.putQueue(queue, { deadLetterQueue: dlq, maxReceiveCount: 1 });
+    const { id } = await engine.publish(queue, { body: 'x' });
+    await engine.receive(queue, { visibilityTimeoutSeconds: 0 });
+    await expect(engine.rescheduleMessage(queue, id, { priority: 5 })).rejects.toMatchObject({
+      code: 'MessageNotFound',
+    });
+    expect((await engine.getMessage(dlq, id)).deadLetter).toMatchObject({ sourceQueue: queue });
+  });
+});
+
+describe('a receive after dead-lettering an ended lease', () => {
+  it('delivers the next member of the group that the dead letter unblocked', async () => {
+    const dlq = queueName('dlq');
+    const queue = queueName();
+    await engine.putQueue(dlq, {});
+    await engine.putQueue(queue, { deadLetterQueue: dlq, maxReceiveCount: 1 });
+    await engine.publish(queue, { body: 1, groupId: 'g' });
+    await engine.publish(queue, { body: 2, groupId: 'g' });
+    await engine.receive(queue, { visibilityTimeoutSeconds: 0 });
+    const [next] = await engine.receive(queue, {});
+    expect(next?.body).toBe(2);
+  });
+});
