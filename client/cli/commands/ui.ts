@@ -120,10 +120,14 @@ async function listen(fetch: (request: Request) => Promise<Response>, port: numb
     try {
       return await startServer({ fetch, port: candidate, consoleFiles: files });
     } catch (error) {
-      if (!(error instanceof PortInUseError) || candidate === candidates[candidates.length - 1]) throw error;
+      if (!(error instanceof PortInUseError)) throw error;
+      // The local server's advice names its PORT variable; here it is --port.
+      if (port !== undefined) throw new PortInUseError(error.message.replace(/\bPORT\b/, '--port'));
     }
   }
-  throw new PortInUseError('no free port');
+  throw new PortInUseError(
+    `Ports ${DEFAULT_UI_PORT}-${DEFAULT_UI_PORT + PORTS_TO_TRY - 1} on 127.0.0.1 are all in use: choose a --port.`,
+  );
 }
 
 export function registerUi(program: Command): void {
