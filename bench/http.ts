@@ -21,7 +21,7 @@ export function takeUnavailable(): number {
  * One request. A 503 (DynamoDB Local too busy, on a loaded machine) is retried after a short
  * pause, as a client honouring Retry-After would, at most 5 times, and counted.
  */
-export async function call(url: string, method: string, body?: unknown, timeoutMs = 30_000): Promise<Answer> {
+export async function call(url: string, method: string, body?: unknown, timeoutMs = 60_000): Promise<Answer> {
   for (let attempt = 0; ; attempt++) {
     const response = await fetch(url, {
       method,
@@ -36,6 +36,29 @@ export async function call(url: string, method: string, body?: unknown, timeoutM
       continue;
     }
     return { status: response.status, json: text ? JSON.parse(text) : undefined };
+  }
+}
+
+let failures: Record<string, number> = {};
+
+/** Requests of the concurrent loops that failed (timed out, refused, unexpected status), by reason, since the last take. */
+export function takeFailures(): Record<string, number> {
+  const taken = failures;
+  failures = {};
+  return taken;
+}
+
+/**
+ * Runs one step of a concurrent loop; a failure is counted (and reported with the results)
+ * instead of ending the run: on a loaded machine one request in thousands may time out.
+ */
+export async function tolerate<T>(step: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await step();
+  } catch (error) {
+    const reason = error instanceof HttpFailure ? 'unexpected status' : (error as Error).name;
+    failures[reason] = (failures[reason] ?? 0) + 1;
+    return undefined;
   }
 }
 
@@ -83,7 +106,7 @@ export function queueClient(base: string, queue: string) {
           'POST',
           options,
           200,
-          ((options.waitSeconds as number | undefined) ?? 0) * 1000 + 30_000,
+          ((options.waitSeconds as number | undefined) ?? 0) * 1000 + 60_000,
         )
       ).json.messages as Delivered[],
     ack: (receipt: string) => expectCall(`${q}/ack`, 'POST', { receipt }, 204),

@@ -5,9 +5,11 @@
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoEngine } from '../functions/core/dynamo-engine';
+import { toConsumer } from '../functions/dispatcher/consumer';
+import { startConsumers } from '../functions/local/consumers';
 import { type Tally, tallyOf, withTag } from './counter';
 import { dynamoClient, type PhaseServer, startPhaseServer } from './harness';
-import { type Delivered, queueClient } from './http';
+import { type Delivered, queueClient, tolerate } from './http';
 import { type ReplayResult, replayRaw } from './replay';
 import { type Deadline, deadline, inParallel, round, type Summary, sleep, summarize } from './stats';
 
@@ -141,9 +143,11 @@ export async function warmUp(endpoint: string, ms: number): Promise<number> {
     let cycles = 0;
     await inParallel(8, async () => {
       while (!limit.passed()) {
-        await q.publish(body(cycles));
-        const [message] = await q.receive({});
-        if (message) await q.ack(message.receipt);
+        await tolerate(async () => {
+          await q.publish(body(cycles));
+          const [message] = await q.receive({});
+          if (message) await q.ack(message.receipt);
+        });
         cycles++;
       }
     });
@@ -220,7 +224,8 @@ async function probeReceives(server: PhaseServer, queue: string, probes: number,
     server.counter.take();
     const [message] = await q.receive({});
     const tally = tallyOf(server.counter.take(), ['receive']);
-    if (!message) throw new Error('probe: the receive came back empty');
+    // Only unblocked groups' messages can come: when they are used up, the probing is over.
+    if (!message) break;
     results.push({ requests: tally.total, itemsRead: tally.itemsRead, byCommand: tally.requests });
     await q.ack(message.receipt);
   }
@@ -251,8 +256,8 @@ export async function measureBacklog(endpoint: string, sizes: Sizes, ms: number)
       inFlight,
       counts,
       probes,
-      maxItemsRead: Math.max(...probes.map((probe) => probe.itemsRead)),
-      maxRequests: Math.max(...probes.map((probe) => probe.requests)),
+      maxItemsRead: probes.length ? Math.max(...probes.map((probe) => probe.itemsRead)) : Number.NaN,
+      maxRequests: probes.length ? Math.max(...probes.map((probe) => probe.requests)) : Number.NaN,
       setupSeconds,
     };
   });
@@ -307,8 +312,8 @@ export async function measureGroups(endpoint: string, sizes: Sizes, ms: number):
       blocked,
       counts,
       probes,
-      maxItemsRead: Math.max(...probes.map((probe) => probe.itemsRead)),
-      maxRequests: Math.max(...probes.map((probe) => probe.requests)),
+      maxItemsRead: probes.length ? Math.max(...probes.map((probe) => probe.itemsRead)) : Number.NaN,
+      maxRequests: probes.length ? Math.max(...probes.map((probe) => probe.requests)) : Number.NaN,
       setupSeconds,
     };
   });
@@ -359,15 +364,16 @@ async function drain(
   const latencies: number[] = [];
   const started = performance.now();
   await inParallel(consumers, async () => {
-    while (delivered < filled && (delivered < consumers * 2 || !limit.passed())) {
+    while (delivered < filled && (delivered < consumers || !limit.passed())) {
       const began = performance.now();
-      const [message] = await q.receive({});
+      const [message] = (await tolerate(() => q.receive({}))) ?? [];
       if (!message) {
         empty++;
         await sleep(10);
         continue;
       }
-      await q.ack(message.receipt);
+      // A failed ack leaves the message to come back after its lease: it is not counted.
+      if ((await tolerate(() => q.ack(message.receipt))) === undefined) continue;
       delivered++;
       latencies.push(performance.now() - began);
     }
@@ -437,12 +443,13 @@ async function endToEnd(
     while (tickets < sizes.e2eMessages && (tickets < workers || !limit.passed())) {
       tickets++;
       const began = performance.now();
-      await q.publish(body(tickets));
+      await tolerate(() => q.publish(body(tickets)));
       let message: Delivered | undefined;
       // Every published message is someone's to receive: keep at it past the deadline.
-      for (let tries = 0; !message && tries < 60; tries++) [message] = await q.receive({ waitSeconds: 1 });
+      for (let tries = 0; !message && tries < 60; tries++)
+        [message] = (await tolerate(() => q.receive({ waitSeconds: 1 }))) ?? [];
       if (!message) break;
-      await q.ack(message.receipt);
+      if ((await tolerate(() => q.ack(message.receipt))) === undefined) continue;
       done++;
       cycles.push(performance.now() - began);
     }
@@ -534,11 +541,11 @@ async function publishToReceive(
     // Let the long poll reach its wait before publishing.
     await sleep(40 + Math.random() * 60);
     const sent = performance.now();
-    await producer.publish(body(i));
-    const [message] = await waiting;
+    await tolerate(() => producer.publish(body(i)));
+    const [message] = (await tolerate(() => waiting)) ?? [];
     if (!message) continue;
     latencies.push(performance.now() - sent);
-    await consumer.ack(message.receipt);
+    await tolerate(() => consumer.ack(message.receipt));
   }
   return latencies;
 }
@@ -576,25 +583,82 @@ export async function measureDelay(endpoint: string, sizes: Sizes, ms: number): 
     const publishing = deadline(ms);
     const consumers = inParallel(2, async () => {
       while ((producing || lateness.length + early < published) && !limit.passed()) {
-        const messages = await q.receive({ waitSeconds: 2, maxMessages: 10 });
+        const messages = (await tolerate(() => q.receive({ waitSeconds: 2, maxMessages: 10 }))) ?? [];
         const now = Date.now();
         for (const message of messages) {
           const late = now - Date.parse(message.deliverAt);
           if (late < 0) early++;
           else lateness.push(late);
         }
-        if (messages.length > 0) await q.ackBatch(messages.map((message) => message.receipt));
+        if (messages.length > 0) await tolerate(() => q.ackBatch(messages.map((message) => message.receipt)));
       }
     });
     // Publishing stops early enough for the last message to come due well within the deadline.
     for (let i = 0; i < sizes.delayMessages && (i < 5 || !publishing.passed()); i++) {
       const deliverAt = new Date(Date.now() + 500 + Math.random() * sizes.delaySpreadMs).toISOString();
-      await q.publish(body(i), { deliverAt });
-      published++;
+      if (await tolerate(() => q.publish(body(i), { deliverAt }))) published++;
       await sleep(sizes.delaySpreadMs / sizes.delayMessages / 2);
     }
     producing = false;
     await consumers;
     return { published, delivered: lateness.length + early, latenessMs: summarize(lateness), early };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface ConsumerStartResults {
+  /** Published through the server that runs the consumers (as `npm start` runs them). */
+  sameServer: Summary;
+  /** Published through another server on the same table. */
+  otherServer: Summary;
+}
+
+/** Publish → handler start of an event-driven consumer (functions/local/consumers.ts). */
+export async function measureConsumerStart(
+  endpoint: string,
+  sizes: Sizes,
+  ms: number,
+): Promise<ConsumerStartResults> {
+  return withServer(endpoint, async (server) => {
+    const queue = 'consumer-start';
+    await queueClient(server.url, queue).create();
+    const peer = await server.startPeer();
+    const started = new Map<number, number>();
+    const consumers = await startConsumers({
+      engine: server.engine,
+      consumers: [toConsumer(queue, 'bench#started', { batchSize: 1, concurrency: 1 })],
+      load: async () => async (event: { Records: { body: string }[] }) => {
+        const now = performance.now();
+        for (const record of event.Records) {
+          const parsed = JSON.parse(record.body) as { n?: number } | string;
+          const n = typeof parsed === 'string' ? (JSON.parse(parsed) as { n: number }).n : parsed.n;
+          if (typeof n === 'number') started.set(n, now);
+        }
+      },
+      log: () => {},
+    });
+    const measure = async (producerUrl: string, first: number, limit: Deadline) => {
+      const producer = queueClient(producerUrl, queue);
+      const latencies: number[] = [];
+      for (let i = 0; i < sizes.latencySamples && (i < 5 || !limit.passed()); i++) {
+        const n = first + i;
+        // The consumer is back in its long poll before the next publish.
+        await sleep(40 + Math.random() * 60);
+        const sent = performance.now();
+        if (!(await tolerate(() => producer.publish(body(n))))) continue;
+        for (let waited = 0; !started.has(n) && waited < 5_000; waited += 2) await sleep(2);
+        const at = started.get(n);
+        if (at !== undefined) latencies.push(at - sent);
+      }
+      return latencies;
+    };
+    try {
+      const same = await measure(server.url, 0, deadline(ms / 2));
+      const other = await measure(peer.url, 1_000_000, deadline(ms / 2));
+      return { sameServer: summarize(same), otherServer: summarize(other) };
+    } finally {
+      await consumers.stop();
+    }
   });
 }
