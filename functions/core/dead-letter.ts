@@ -11,14 +11,14 @@
  * redrive): its counter moves without a bound condition.
  */
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { joinGroup } from './groups';
+import { addMessage } from './groups';
 import { attributesOf, type MessageItem, newMessageItem } from './message-item';
 import type { QueueMetaCache } from './queue-meta';
 import { type Condition, removeMessage } from './remove';
 import { reserveSequence } from './sequence';
 import type { Signals } from './signals';
 import { sizeAdd } from './size';
-import { type Store, toAttributes } from './store';
+import type { Store } from './store';
 import type { DeadLetterInfo } from './types';
 
 export interface Move {
@@ -63,20 +63,9 @@ export async function moveMessage(
       // A lifo queue has no groups; it still shows where the message's group was.
       const groupLabel = current.grp ?? current.groupLabel;
       if (target.order === 'lifo' && groupLabel !== undefined) item.groupLabel = groupLabel;
-      const writes: TransactWriteItem[] = [];
-      if (item.grp !== undefined) {
-        const joined = await joinGroup(store, item);
-        item = joined.item;
-        writes.push(...joined.writes);
-      }
-      writes.push({
-        Put: {
-          TableName: store.tableName,
-          Item: toAttributes(item),
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk' },
-        },
-      });
+      const added = await addMessage(store, item);
+      item = added.item;
+      const writes: TransactWriteItem[] = [...added.writes];
       if (item.counted) writes.push(sizeAdd(store.tableName, item.pk, 1));
       return writes;
     },

@@ -190,3 +190,23 @@ async function nextWaiting(
   const raw = output.Items?.[0];
   return raw ? (fromAttributes(raw) as unknown as WaitingPointer) : undefined;
 }
+
+/**
+ * The writes that add a new message to its queue: its group join (when it has a group) and the
+ * Put of the message itself, which must not exist yet. Answers the message as written.
+ */
+export async function addMessage(store: Store, message: MessageItem) {
+  const joined = message.grp === undefined ? { item: message, writes: [] } : await joinGroup(store, message);
+  const writes: TransactWriteItem[] = [
+    ...joined.writes,
+    {
+      Put: {
+        TableName: store.tableName,
+        Item: toAttributes(joined.item),
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+      },
+    },
+  ];
+  return { item: joined.item, writes };
+}

@@ -16,7 +16,7 @@ import { PutItemCommand, type TransactWriteItem, TransactWriteItemsCommand } fro
 import { batchWrite, putRequest } from './batch-write';
 import type { Clock, PublishOptions } from './engine';
 import { QueueFullError, ValidationError } from './errors';
-import { joinGroup } from './groups';
+import { addMessage } from './groups';
 import { dedupKey, messagePartition } from './keys';
 import { type MessageItem, newMessageItem } from './message-item';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
@@ -88,20 +88,9 @@ export async function buildUnit(store: Store, meta: QueueMeta, entry: Entry, now
       },
     });
   }
-  let item = entry.item;
-  if (item.grp !== undefined) {
-    const joined = await joinGroup(store, item);
-    item = joined.item;
-    writes.push(...joined.writes);
-  }
-  writes.push({
-    Put: {
-      TableName: store.tableName,
-      Item: toAttributes(item),
-      ConditionExpression: 'attribute_not_exists(#pk)',
-      ExpressionAttributeNames: { '#pk': 'pk' },
-    },
-  });
+  const added = await addMessage(store, entry.item);
+  const item = added.item;
+  writes.push(...added.writes);
   let sizeIndex = -1;
   if (item.counted) {
     sizeIndex = writes.length;
