@@ -45,6 +45,8 @@ const MAX_ROUNDS = 3;
 
 export class Receiver {
   private readonly claiming = new Set<string>();
+  /** Claims under way in this process, per message partition: the window must reach past them. */
+  private readonly claimingIn = new Map<string, number>();
   private readonly lastConflict = new Map<string, number>();
 
   constructor(
@@ -108,7 +110,10 @@ export class Receiver {
       }
     }
     // Read after the moves above: a group whose head just left has its next member ready.
-    const found = await this.queryAvailable(meta, now, READY_FROM, Math.min(100, max * 2 + 4));
+    // The window reaches past the candidates that other receives of this process are claiming
+    // right now, so concurrent consumers of one server spread instead of coming back empty.
+    const busy = this.claimingIn.get(messagePartition(meta.name, meta.inc)) ?? 0;
+    const found = await this.queryAvailable(meta, now, READY_FROM, Math.min(100, max * 2 + 4 + busy));
     const candidates = found
       .filter((candidate) => !this.claiming.has(candidate.pk + candidate.sk) && !isExhausted(meta, candidate))
       // Ready ones come first from the index; due timers join them at their place in delivery order.
@@ -159,6 +164,7 @@ export class Receiver {
   ): Promise<DeliveredMessage | undefined> {
     const claimKey = candidate.pk + candidate.sk;
     this.claiming.add(claimKey);
+    this.claimingIn.set(candidate.pk, (this.claimingIn.get(candidate.pk) ?? 0) + 1);
     try {
       const outcome =
         options.ack === 'auto'
@@ -178,6 +184,9 @@ export class Receiver {
       return undefined;
     } finally {
       this.claiming.delete(claimKey);
+      const left = (this.claimingIn.get(candidate.pk) ?? 1) - 1;
+      if (left > 0) this.claimingIn.set(candidate.pk, left);
+      else this.claimingIn.delete(candidate.pk);
     }
   }
 
