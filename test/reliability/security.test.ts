@@ -194,15 +194,6 @@ describe('receipts', () => {
       const answer = await call('POST', `/v1/queues/${a}/ack`, { receipt: guess });
       expect(answer.status).toBe(409);
     }
-    // An edited order key cannot move the message (release and extend rebuild its place from it).
-    const otherKey = `${p1.orderKey.slice(0, -1)}${p1.orderKey.endsWith('9') ? '8' : '9'}`;
-    for (const route of ['release', 'extend']) {
-      const answer = await call('POST', `/v1/queues/${a}/${route}`, {
-        receipt: join({ ...p1, orderKey: otherKey }),
-        ...(route === 'extend' ? { visibilityTimeoutSeconds: 5 } : {}),
-      });
-      expect(answer.status, route).toBe(409);
-    }
     // Malformed: 400.
     for (const receipt of [
       '',
@@ -228,6 +219,26 @@ describe('receipts', () => {
       });
       expect((await call('POST', `/v1/queues/${queue}/ack`, { receipt: message.receipt })).status).toBe(204);
     }
+  });
+
+  it('carry an order key that cannot move the message', async () => {
+    const queue = queueName('order-key');
+    await call('PUT', `/v1/queues/${queue}`, { visibilityTimeoutSeconds: 600 });
+    await call('POST', `/v1/queues/${queue}/messages/batch`, {
+      messages: [{ body: 'first' }, { body: 'second' }],
+    });
+    const [first] = (await call('POST', `/v1/queues/${queue}/receive`, {})).json.messages;
+    expect(first.body).toBe('first');
+    // The same receipt with the position edited to the very end of the queue.
+    const p = parts(first.receipt);
+    const edited = join({ ...p, orderKey: `${p.orderKey.slice(0, 1)}${'9'.repeat(p.orderKey.length - 1)}` });
+    const released = await call('POST', `/v1/queues/${queue}/release`, { receipt: edited });
+    // The token holds, so the release may be honoured, but with the message's own position.
+    expect([204, 409]).toContain(released.status);
+    if (released.status === 409)
+      await call('POST', `/v1/queues/${queue}/release`, { receipt: first.receipt });
+    const again = (await call('POST', `/v1/queues/${queue}/receive`, { maxMessages: 2 })).json.messages;
+    expect(again.map((m: { body: string }) => m.body)).toEqual(['first', 'second']);
   });
 
   it('stop holding when the message is received again or the queue is purged', async () => {
