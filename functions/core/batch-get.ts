@@ -1,6 +1,6 @@
 /**
  * Fetches messages by key with consistent BatchGetItem (100 keys a request), retrying
- * UnprocessedKeys, and answers them in the order of the keys; gone ones are left out.
+ * UnprocessedKeys, and answers them once each in the order of the keys; gone ones are left out.
  */
 import {
   type AttributeValue,
@@ -15,8 +15,10 @@ const CHUNK = 100;
 
 export async function fetchMessages(store: Store, keys: Key[]): Promise<MessageItem[]> {
   const found = new Map<string, MessageItem>();
-  for (let start = 0; start < keys.length; start += CHUNK) {
-    let pending: Record<string, AttributeValue>[] = keys
+  // BatchGetItem refuses a request that names one key twice.
+  const distinct = [...new Map(keys.map((key) => [`${key.pk}\n${key.sk}`, key])).values()];
+  for (let start = 0; start < distinct.length; start += CHUNK) {
+    let pending: Record<string, AttributeValue>[] = distinct
       .slice(start, start + CHUNK)
       .map((key) => toAttributes({ pk: key.pk, sk: key.sk }));
     for (let round = 0; pending.length > 0; round++) {
@@ -34,5 +36,5 @@ export async function fetchMessages(store: Store, keys: Key[]): Promise<MessageI
       pending = output.UnprocessedKeys?.[store.tableName]?.Keys ?? [];
     }
   }
-  return keys.flatMap((key) => found.get(`${key.pk}\n${key.sk}`) ?? []);
+  return distinct.flatMap((key) => found.get(`${key.pk}\n${key.sk}`) ?? []);
 }

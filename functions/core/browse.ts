@@ -84,7 +84,8 @@ export class Browser {
         options.limit - keys.length,
         startKey,
       );
-      keys.push(...page.keys);
+      // A message that changed state between two segments' queries is listed once.
+      for (const key of page.keys) if (!keys.some((seen) => seen.sk === key.sk)) keys.push(key);
       startKey = page.lastKey;
       if (!startKey) segment++;
     }

@@ -1,4 +1,6 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fetchMessages } from '../../functions/core/batch-get';
 import type { DynamoEngine } from '../../functions/core/dynamo-engine';
 import { type ManualClock, queueName, testEngine } from '../support/engine';
 
@@ -142,5 +144,19 @@ describe('attributes', () => {
     await engine.putTopic(topic, [{ queue: name, filter: JSON.parse('{"__proto__":["x"]}') }]);
     expect((await engine.publishToTopic(topic, { body: 2, attributes })).deliveries).toHaveLength(1);
     expect((await engine.publishToTopic(topic, { body: 3 })).deliveries).toHaveLength(0);
+  });
+});
+
+describe('fetching messages by key', () => {
+  it('asks for a key named twice once, and answers it once', async () => {
+    const key = { pk: `X#${queueName()}`, sk: 'M#1' };
+    await engine.store.client.send(
+      new PutItemCommand({
+        TableName: engine.store.tableName,
+        Item: { pk: { S: key.pk }, sk: { S: key.sk } },
+      }),
+    );
+    const items = await fetchMessages(engine.store, [key, key]);
+    expect(items.map((item) => item.sk)).toEqual(['M#1']);
   });
 });
