@@ -12,6 +12,7 @@
  */
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { addMessage } from './groups';
+import { queueOfPartition } from './keys';
 import { attributesOf, type MessageItem, newMessageItem } from './message-item';
 import type { QueueMetaCache } from './queue-meta';
 import { type Condition, removeMessage } from './remove';
@@ -72,12 +73,10 @@ export async function moveMessage(
   });
   if (removal.removed) {
     signals.notify(`available:${move.target}`);
-    if (removal.old.counted) signals.notify(`room:${queueOfPartition(move.old.pk)}`);
+    if (removal.old.counted) signals.notify(`room:${queueOfPartition(move.old.pk) ?? ''}`);
   }
   return removal.removed;
 }
-
-const queueOfPartition = (partition: string) => partition.split('#')[1] ?? '';
 
 /** Whether a message whose lease has ended must go to the dead-letter queue instead of back. */
 export function isExhausted(

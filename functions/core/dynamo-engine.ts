@@ -9,7 +9,7 @@ import type { Clock, Engine, PublishOptions } from './engine';
 import { ServiceUnavailableError } from './errors';
 import { Leases } from './lease';
 import { Publisher } from './publish';
-import { QueueMetaCache } from './queue-meta';
+import { QueueMetaCache, queueOf } from './queue-meta';
 import { Queues } from './queues';
 import { Receiver } from './receive';
 import { Redriver } from './redrive';
@@ -82,10 +82,7 @@ export class DynamoEngine implements Engine {
 
   async getQueue(name: string): Promise<Queue & { counts: QueueCounts }> {
     const meta = await this.metas.read(name);
-    const { inc: _inc, seq: _seq, ...queue } = meta;
-    const counts = await this.browser.counts(meta);
-    const { pk: _pk, sk: _sk, ...rest } = queue as typeof queue & { pk?: string; sk?: string };
-    return { ...rest, counts };
+    return { ...queueOf(meta), counts: await this.browser.counts(meta) };
   }
 
   async listQueues(options: { limit: number; cursor?: string }): Promise<Page<Queue>> {

@@ -11,7 +11,7 @@
  *
  *   pk = Q#<queue>#<inc>      sk = G#<group>          a message group: member count, head
  *   pk = Q#<queue>#<inc>      sk = W#<group>#<seq>    a member waiting behind its group's head
- *   pk = Q#<queue>            sk = D#<dedup id>       deduplication record
+ *   pk = Q#<queue>            sk = D#<gen>#<dedup id> deduplication record of the queue's generation
  *   pk = TOPICS               sk = <topic>            a topic and its subscriptions
  *
  * Availability index (apk = message pk, ask):
@@ -32,9 +32,16 @@ const SEQ_DIGITS = 15;
 const TIME_DIGITS = 15;
 const MAX_SEQ = 10 ** SEQ_DIGITS - 1;
 
-export const queueMetaKey = (queue: string) => ({ pk: `Q#${queue}`, sk: META_SK });
+/** The queue's own partition: #META and deduplication records (not its messages). */
+export const queuePartition = (queue: string) => `Q#${queue}`;
+export const queueMetaKey = (queue: string) => ({ pk: queuePartition(queue), sk: META_SK });
 export const registryKey = (queue: string) => ({ pk: REGISTRY_PK, sk: queue });
 export const messagePartition = (queue: string, inc: string) => `Q#${queue}#${inc}`;
+/** The queue a message partition (`Q#<queue>#<inc>`) belongs to; undefined for any other key. */
+export const queueOfPartition = (partition: string): string | undefined => {
+  const parts = partition.split('#');
+  return parts.length === 3 && parts[0] === 'Q' ? parts[1] : undefined;
+};
 export const sizeKey = (queue: string, inc: string) => ({ pk: messagePartition(queue, inc), sk: SIZE_SK });
 export const messageKey = (queue: string, inc: string, id: string) => ({
   pk: messagePartition(queue, inc),
@@ -57,12 +64,25 @@ export const waitingKey = (partition: string, groupId: string, seq: number) => (
   pk: partition,
   sk: `${waitingPrefix(groupId)}${pad(seq, SEQ_DIGITS)}`,
 });
-/** Deduplication record: under the queue (not the incarnation), so a purge keeps it. */
+/**
+ * Deduplication record: under the queue (not the incarnation), so a purge keeps it, and named by
+ * the queue's generation (the incarnation it was created with), so a queue deleted and created
+ * again never sees, and its clean-up never deletes, the records of the other one. Queues created
+ * before generations existed (`gen` undefined) keep the old key `D#<id>`.
+ */
 export const DEDUP_SK_PREFIX = 'D#';
-export const dedupKey = (queue: string, deduplicationId: string) => ({
-  pk: `Q#${queue}`,
-  sk: `${DEDUP_SK_PREFIX}${encode(deduplicationId)}`,
+export const dedupPrefix = (gen: string | undefined) =>
+  gen === undefined ? DEDUP_SK_PREFIX : `${DEDUP_SK_PREFIX}${gen}#`;
+export const dedupKey = (queue: string, gen: string | undefined, deduplicationId: string) => ({
+  pk: queuePartition(queue),
+  sk: `${dedupPrefix(gen)}${encode(deduplicationId)}`,
 });
+/** Whether a deduplication record's sort key belongs to generation `gen`. */
+export function isDedupOf(sk: string, gen: string | undefined): boolean {
+  if (gen !== undefined) return sk.startsWith(dedupPrefix(gen));
+  // The old key has no generation: `D#<base64url>`, whose id part never holds a '#'.
+  return sk.startsWith(DEDUP_SK_PREFIX) && !sk.slice(DEDUP_SK_PREFIX.length).includes('#');
+}
 export const TOPICS_PK = 'TOPICS';
 export const topicKey = (topic: string) => ({ pk: TOPICS_PK, sk: topic });
 

@@ -74,7 +74,7 @@ export async function buildUnit(store: Store, meta: QueueMeta, entry: Entry, now
       Put: {
         TableName: store.tableName,
         Item: toAttributes({
-          ...dedupKey(meta.name, entry.deduplicationId),
+          ...dedupKey(meta.name, meta.gen, entry.deduplicationId),
           id: entry.item.id,
           deliverAt: entry.item.deliverAt,
           expiresAt,

@@ -17,6 +17,12 @@ export interface QueueMeta extends Queue {
   inc: string;
   /** Last publish sequence number handed out. */
   seq: number;
+  /**
+   * Generation: the incarnation the queue was created with. It stays through purges and names
+   * the queue's deduplication records (keys.ts), so a delete's clean-up can never remove the
+   * records of a queue of the same name created meanwhile. Undefined for queues created before.
+   */
+  gen?: string;
 }
 
 export const DEFAULT_CONFIG: QueueConfig = {

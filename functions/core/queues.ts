@@ -16,9 +16,17 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { deletePartition } from './batch-write';
+import { batchWrite, deletePartition, deleteRequest } from './batch-write';
 import { ConflictError, QueueNotFoundError } from './errors';
-import { messagePartition, queueMetaKey, REGISTRY_PK, registryKey } from './keys';
+import {
+  DEDUP_SK_PREFIX,
+  isDedupOf,
+  messagePartition,
+  queueMetaKey,
+  queuePartition,
+  REGISTRY_PK,
+  registryKey,
+} from './keys';
 import { queryAll, registryPage } from './query';
 import {
   CONFIG_FIELDS,
@@ -58,7 +66,8 @@ export class Queues {
   private async create(name: string, fields: Partial<QueueConfig>) {
     const config = { ...DEFAULT_CONFIG, ...fields };
     validateConfig(name, config);
-    const meta: QueueMeta = { name, ...config, createdAt: this.clock(), inc: newIncarnation(), seq: 0 };
+    const inc = newIncarnation();
+    const meta: QueueMeta = { name, ...config, createdAt: this.clock(), inc, gen: inc, seq: 0 };
     const ok = await this.transact(name, config.deadLetterQueue, [
       {
         Put: {
@@ -222,9 +231,11 @@ export class Queues {
     } finally {
       this.metas.forget(name);
     }
-    // The queue is gone for every caller now; what remains is storage to free.
+    // The queue is gone for every caller now; what remains is storage to free: its messages (the
+    // incarnation is its own) and its deduplication records (by generation). Nothing else under
+    // Q#<name>: a queue of the same name may have been created meanwhile, with its own #META.
     await deletePartition(this.store, messagePartition(name, meta.inc));
-    await deletePartition(this.store, queueMetaKey(name).pk);
+    await deleteDedupRecords(this.store, name, meta.gen);
   }
 
   private async assertNotReferenced(name: string): Promise<void> {
@@ -271,4 +282,25 @@ export class Queues {
     }
     await deletePartition(this.store, messagePartition(name, old.inc));
   }
+}
+
+/** Deletes the deduplication records of one generation of a queue (see keys.ts). */
+async function deleteDedupRecords(store: Store, queue: string, gen: string | undefined): Promise<void> {
+  const records = queryAll(store, {
+    KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+    ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+    ExpressionAttributeValues: toAttributes({ ':pk': queuePartition(queue), ':prefix': DEDUP_SK_PREFIX }),
+    ProjectionExpression: '#pk, #sk',
+    ConsistentRead: true,
+  });
+  let chunk: { pk: string; sk: string }[] = [];
+  for await (const { pk, sk } of records) {
+    if (!isDedupOf(String(sk), gen)) continue;
+    chunk.push({ pk: String(pk), sk: String(sk) });
+    if (chunk.length === 25) {
+      await batchWrite(store, chunk.map(deleteRequest));
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) await batchWrite(store, chunk.map(deleteRequest));
 }

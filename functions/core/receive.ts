@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { isExhausted, moveMessage } from './dead-letter';
 import type { Clock } from './engine';
-import { dueTimersUpTo, messagePartition, orderKeyOf, READY_FROM, timerKey } from './keys';
+import { dueTimersUpTo, messagePartition, orderKeyOf, queueOfPartition, READY_FROM, timerKey } from './keys';
 import { asMessageItem, isExpired, type MessageItem, toDelivered, ttlFor } from './message-item';
 import { availabilityQuery } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
@@ -264,12 +264,10 @@ export class Receiver {
       { now },
     );
     if (!removal.removed) return { old: removal.old };
-    if (removal.old.counted) this.signals.notify(`room:${queueOfPartition(candidate.pk)}`);
+    if (removal.old.counted) this.signals.notify(`room:${queueOfPartition(candidate.pk) ?? ''}`);
     return { message: toDelivered({ ...removal.old, receiveCount: removal.old.receiveCount + 1 }) };
   }
 }
-
-const queueOfPartition = (pk: string) => pk.split('#')[1] ?? '';
 
 function shuffle<T>(items: T[]): void {
   for (let i = items.length - 1; i > 0; i--) {

@@ -5,6 +5,7 @@
  * this reads the same two facts from each record and ignores anything else. Pure.
  */
 import type { DynamoDBRecord } from 'aws-lambda';
+import { queueOfPartition } from '../core/keys';
 
 export interface StreamWork {
   /** Queues that have a message ready now (or a timer already due). */
@@ -14,9 +15,6 @@ export interface StreamWork {
 }
 
 const TIMER = /^T(\d{15})/;
-
-/** The queue of a message partition `Q#<queue>#<incarnation>` (queue names have no `#`). */
-export const queueOfPartition = (apk: string) => (apk.startsWith('Q#') ? apk.split('#')[1] : undefined);
 
 export function readStream(records: readonly DynamoDBRecord[], now: number): StreamWork {
   const work: StreamWork = { readyQueues: new Set(), timers: [] };
