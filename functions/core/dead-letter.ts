@@ -11,6 +11,7 @@
  * redrive): its counter moves without a bound condition.
  */
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { QueueNotFoundError } from './errors';
 import { addMessage } from './groups';
 import { queueOfPartition } from './keys';
 import { attributesOf, type MessageItem, newMessageItem } from './message-item';
@@ -78,11 +79,75 @@ export async function moveMessage(
   return removal.removed;
 }
 
+/** A message as a reader last saw it: where it was (`ask`) and how often it had been received. */
+export interface Seen {
+  pk: string;
+  sk: string;
+  ask: string;
+  receiveCount?: number;
+}
+
+/** The condition "still exactly where it was seen": the move loses to any change in between. */
+export const stillAsSeen = (seen: Seen): Condition => ({
+  expression: '#ask = :seen',
+  names: { '#ask': 'ask' },
+  values: { ':seen': seen.ask },
+});
+
+/**
+ * The end of the last allowed lease, in one place: a message whose receives are used up goes to
+ * the queue's dead-letter queue instead of being delivered again, whatever range it is in (ready,
+ * a due delay, an ended lease). Receives, the timed work and reschedule call this; a release that
+ * fails its `receiveCount < max` condition moves through it with the receipt's condition.
+ *
+ * Answers 'fresh' when the message is not exhausted (the caller carries on with it), 'moved',
+ * 'lost' when it changed before the move (the condition failed; it is not the caller's either
+ * way), or 'no-target' when the dead-letter queue does not exist (a reference left dangling by
+ * data from before deletes checked references atomically): the caller treats the queue as having
+ * no dead-letter queue, so the message is delivered again rather than stuck.
+ */
+export type DeadLetterOutcome = 'fresh' | 'moved' | 'lost' | 'no-target';
+
+export async function deadLetterIfExhausted(
+  store: Store,
+  metas: QueueMetaCache,
+  signals: Signals,
+  meta: DeadLetterConfig & { name: string },
+  seen: Seen,
+  now: number,
+  condition: Condition = stillAsSeen(seen),
+): Promise<DeadLetterOutcome> {
+  if (!isExhausted(meta, seen)) return 'fresh';
+  const target = meta.deadLetterQueue as string;
+  try {
+    const moved = await moveMessage(store, metas, signals, {
+      old: seen as MessageItem,
+      condition,
+      target,
+      deadLetter: { sourceQueue: meta.name, receiveCount: seen.receiveCount ?? 0, reason: 'maxReceiveCount' },
+      now,
+    });
+    return moved ? 'moved' : 'lost';
+  } catch (error) {
+    if (error instanceof QueueNotFoundError && error.queue === target) return 'no-target';
+    throw error;
+  }
+}
+
+/** The configuration without its dead-letter queue: for a queue whose dead-letter queue is gone. */
+export const withoutDeadLetterQueue = <T extends DeadLetterConfig>(meta: T): T => ({
+  ...meta,
+  deadLetterQueue: null,
+  maxReceiveCount: null,
+});
+
+interface DeadLetterConfig {
+  maxReceiveCount: number | null;
+  deadLetterQueue: string | null;
+}
+
 /** Whether a message whose lease has ended must go to the dead-letter queue instead of back. */
-export function isExhausted(
-  meta: { maxReceiveCount: number | null; deadLetterQueue: string | null },
-  item: { receiveCount?: number },
-) {
+export function isExhausted(meta: DeadLetterConfig, item: { receiveCount?: number }) {
   return (
     meta.deadLetterQueue !== null &&
     meta.maxReceiveCount !== null &&

@@ -14,9 +14,9 @@ import {
   type QueryCommandOutput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { isExhausted, moveMessage } from './dead-letter';
+import { deadLetterIfExhausted } from './dead-letter';
 import type { Clock } from './engine';
-import { QueueNotFoundError } from './errors';
+import { QueueNotFoundError, ServiceUnavailableError } from './errors';
 import {
   DEDUP_SK_PREFIX,
   dueTimersUpTo,
@@ -28,7 +28,6 @@ import {
   REGISTRY_PK,
   readyKey,
 } from './keys';
-import type { MessageItem } from './message-item';
 import { availabilityQuery, queryAll } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { dropExpired } from './remove';
@@ -63,19 +62,33 @@ export class DueWork {
     const now = this.clock();
     const sweepRetention = now - this.lastRetentionSweep >= RETENTION_SWEEP_MS;
     if (sweepRetention) this.lastRetentionSweep = now;
+    // One queue that fails must not keep the others waiting: each is done on its own, and the
+    // first failure is reported once every queue had its turn (the store being unavailable ends
+    // the run at once: every other queue would fail the same way).
+    let failure: unknown;
     for await (const queue of this.queueNames()) {
-      const meta = await this.metas.get(queue).catch((error: unknown) => {
-        if (error instanceof QueueNotFoundError) return undefined;
-        throw error;
-      });
-      if (!meta) continue;
-      const partition = messagePartition(queue, meta.inc);
-      const promoted = await this.promoteDue(meta, partition, now);
-      if (promoted > 0) this.signals.notify(`available:${queue}`);
-      if (sweepRetention) {
-        await this.dropExpiredReady(partition, now);
-        await this.forgetExpiredDedupRecords(queue, now);
+      try {
+        await this.runQueue(queue, now, sweepRetention);
+      } catch (error) {
+        if (error instanceof ServiceUnavailableError) throw error;
+        failure ??= error;
       }
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  private async runQueue(queue: string, now: number, sweepRetention: boolean): Promise<void> {
+    const meta = await this.metas.get(queue).catch((error: unknown) => {
+      if (error instanceof QueueNotFoundError) return undefined;
+      throw error;
+    });
+    if (!meta) return;
+    const partition = messagePartition(queue, meta.inc);
+    const promoted = await this.promoteDue(meta, partition, now);
+    if (promoted > 0) this.signals.notify(`available:${queue}`);
+    if (sweepRetention) {
+      await this.dropExpiredReady(partition, now);
+      await this.forgetExpiredDedupRecords(queue, now);
     }
   }
 
@@ -102,7 +115,10 @@ export class DueWork {
       const entry = fromAttributes(raw) as unknown as IndexEntry;
       const expiredLease = entry.state === 'inFlight';
       if (entry.retainUntil <= now) await dropExpired(this.store, entry, now);
-      else if (expiredLease && isExhausted(meta, entry)) await this.deadLetter(meta, entry, now);
+      // Any due timer whose receives are used up: an ended last lease, or a delayed message of a
+      // queue whose maxReceiveCount was lowered meanwhile.
+      // ('no-target': the dead-letter queue is gone, the message goes back like any other.)
+      else if (!['fresh', 'no-target'].includes(await this.deadLetter(meta, entry, now))) continue;
       else if (await this.promote(entry, expiredLease)) promoted++;
     }
     return promoted;
@@ -136,14 +152,8 @@ export class DueWork {
     }
   }
 
-  private async deadLetter(meta: QueueMeta, entry: IndexEntry, now: number): Promise<void> {
-    await moveMessage(this.store, this.metas, this.signals, {
-      old: entry as unknown as MessageItem,
-      condition: { expression: '#ask = :seen', names: { '#ask': 'ask' }, values: { ':seen': entry.ask } },
-      target: meta.deadLetterQueue as string,
-      deadLetter: { sourceQueue: meta.name, receiveCount: entry.receiveCount, reason: 'maxReceiveCount' },
-      now,
-    });
+  private deadLetter(meta: QueueMeta, entry: IndexEntry, now: number) {
+    return deadLetterIfExhausted(this.store, this.metas, this.signals, meta, entry, now);
   }
 
   private async dropExpiredReady(partition: string, now: number): Promise<void> {

@@ -10,7 +10,7 @@
  * A lease that merely expired keeps its token until the next receive, so a late ack still works.
  */
 import { TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { moveMessage } from './dead-letter';
+import { deadLetterIfExhausted, withoutDeadLetterQueue } from './dead-letter';
 import type { Clock } from './engine';
 import { ReceiptExpiredError } from './errors';
 import { messageKey, readyKey, timerKey } from './keys';
@@ -116,6 +116,15 @@ export class Leases {
    */
   async release(queue: string, text: string, delaySeconds: number): Promise<void> {
     const { receipt, meta } = await this.receipt(queue, text);
+    await this.releaseHeld(queue, receipt, meta, delaySeconds);
+  }
+
+  private async releaseHeld(
+    queue: string,
+    receipt: Receipt,
+    meta: QueueMeta,
+    delaySeconds: number,
+  ): Promise<void> {
     const now = this.clock();
     const exhausted = meta.deadLetterQueue !== null && meta.maxReceiveCount !== null;
     const dueAt = now + delaySeconds * 1000;
@@ -138,18 +147,22 @@ export class Leases {
         : { ':ready': 'ready', ':ask': readyKey(orderKey) },
     }));
     if (released !== 'done') {
-      const moved = await moveMessage(this.store, this.metas, this.signals, {
-        old: released.old,
-        condition: { ...HOLDS, values: { ':token': receipt.token } },
-        target: meta.deadLetterQueue as string,
-        deadLetter: {
-          sourceQueue: queue,
-          receiveCount: released.old.receiveCount,
-          reason: 'maxReceiveCount',
-        },
+      const outcome = await deadLetterIfExhausted(
+        this.store,
+        this.metas,
+        this.signals,
+        meta,
+        released.old,
         now,
-      });
-      if (!moved) throw new ReceiptExpiredError();
+        {
+          ...HOLDS,
+          values: { ':token': receipt.token },
+        },
+      );
+      // The dead-letter queue is gone: the message goes back as on a queue without one.
+      if (outcome === 'no-target')
+        return this.releaseHeld(queue, receipt, withoutDeadLetterQueue(meta), delaySeconds);
+      if (outcome !== 'moved') throw new ReceiptExpiredError();
       return;
     }
     if (!delayed) this.signals.notify(`available:${queue}`);

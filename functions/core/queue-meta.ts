@@ -23,6 +23,8 @@ export interface QueueMeta extends Queue {
    * records of a queue of the same name created meanwhile. Undefined for queues created before.
    */
   gen?: string;
+  /** Version of the references to this queue (queue-references.ts); absent until the first. */
+  refs?: number;
 }
 
 export const DEFAULT_CONFIG: QueueConfig = {

@@ -37,6 +37,7 @@ import {
   queueOf,
   validateConfig,
 } from './queue-meta';
+import { deleteQueueParams, referenceParams } from './queue-references';
 import { sizeAdd } from './size';
 import { cancellationOf, fromAttributes, type Store, toAttributes } from './store';
 import type { Page, Queue, QueueConfig } from './types';
@@ -118,21 +119,13 @@ export class Queues {
   }
 
   /**
-   * Runs the transaction with a ConditionCheck that the dead-letter queue exists. Returns false
-   * when the queue's own condition failed (a concurrent change: the caller starts over).
+   * Runs the transaction with a reference to the dead-letter queue (it must exist; see
+   * `referenceParams`). Returns false when the queue's own condition failed (a concurrent
+   * change: the caller starts over).
    */
   private async transact(name: string, deadLetterQueue: string | null, items: TransactWriteItem[]) {
     const check: TransactWriteItem[] = deadLetterQueue
-      ? [
-          {
-            ConditionCheck: {
-              TableName: this.store.tableName,
-              Key: toAttributes(queueMetaKey(deadLetterQueue)),
-              ConditionExpression: 'attribute_exists(#pk)',
-              ExpressionAttributeNames: { '#pk': 'pk' },
-            },
-          },
-        ]
+      ? [referenceParams(this.store.tableName, deadLetterQueue)]
       : [];
     try {
       await this.store.send(new TransactWriteItemsCommand({ TransactItems: [...items, ...check] }));
@@ -206,31 +199,33 @@ export class Queues {
     return { items, cursor: page.cursor };
   }
 
+  /**
+   * The referrer check and the delete are atomic together: every write that makes a reference
+   * to a queue (a dead-letter queue setting, a topic subscription) bumps the queue's `refs`
+   * version in its own transaction, and the delete requires the version it read before looking
+   * for referrers. A reference made in between fails the delete's condition: it looks again and
+   * answers Conflict; a reference made after the delete finds no queue (404).
+   */
   async delete(name: string): Promise<void> {
-    const meta = await this.metas.read(name);
-    await this.assertNotReferenced(name);
-    try {
-      await this.store.send(
-        new TransactWriteItemsCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: this.store.tableName,
-                Key: toAttributes(queueMetaKey(name)),
-                ConditionExpression: 'attribute_exists(#pk)',
-                ExpressionAttributeNames: { '#pk': 'pk' },
-              },
-            },
-            { Delete: { TableName: this.store.tableName, Key: toAttributes(registryKey(name)) } },
-          ],
-        }),
-      );
-    } catch (error) {
-      if (cancellationOf(error)?.failedIndex === 0) throw new QueueNotFoundError(name);
-      throw error;
-    } finally {
-      this.metas.forget(name);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const meta = await this.metas.read(name);
+      await this.assertNotReferenced(name);
+      try {
+        await this.store.send(new TransactWriteItemsCommand(deleteQueueParams(this.store.tableName, meta)));
+      } catch (error) {
+        if (cancellationOf(error)?.failedIndex === 0 || cancellationOf(error)?.conflict) continue;
+        throw error;
+      } finally {
+        this.metas.forget(name);
+      }
+      await this.cleanUp(meta);
+      return;
     }
+    throw new ConflictError(`Queue '${name}' is being referenced concurrently; retry.`);
+  }
+
+  private async cleanUp(meta: QueueMeta): Promise<void> {
+    const { name } = meta;
     // The queue is gone for every caller now; what remains is storage to free: its messages (the
     // incarnation is its own) and its deduplication records (by generation). Nothing else under
     // Q#<name>: a queue of the same name may have been created meanwhile, with its own #META.

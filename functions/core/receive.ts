@@ -20,10 +20,10 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { isExhausted, moveMessage } from './dead-letter';
+import { deadLetterIfExhausted, isExhausted, withoutDeadLetterQueue } from './dead-letter';
 import type { Clock } from './engine';
 import { dueTimersUpTo, messagePartition, orderKeyOf, queueOfPartition, READY_FROM, timerKey } from './keys';
-import { asMessageItem, isExpired, type MessageItem, toDelivered, ttlFor } from './message-item';
+import { asMessageItem, isExpired, toDelivered, ttlFor } from './message-item';
 import { availabilityQuery } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { formatReceipt, newLeaseToken } from './receipts';
@@ -42,6 +42,8 @@ interface Candidate {
 /** How long after a lost race this process keeps spreading its claims on that queue. */
 const CONTENTION_MEMORY_MS = 2_000;
 const MAX_ROUNDS = 3;
+/** Reads of the window per round when dead letters were moved out of it. */
+const MAX_LOOKS = 3;
 
 export class Receiver {
   private readonly claiming = new Set<string>();
@@ -74,12 +76,16 @@ export class Receiver {
     }
   }
 
-  private async claimAvailable(meta: QueueMeta, options: ReceiveOptions): Promise<DeliveredMessage[]> {
+  private async claimAvailable(configured: QueueMeta, options: ReceiveOptions): Promise<DeliveredMessage[]> {
+    let meta = configured;
     const max = options.maxMessages ?? 1;
     const delivered: DeliveredMessage[] = [];
     for (let round = 0; round < MAX_ROUNDS && delivered.length < max; round++) {
       const now = this.clock();
-      const candidates = await this.findCandidates(meta, now, max);
+      const found = await this.findCandidates(meta, now, max);
+      const { candidates } = found;
+      // Without its dead-letter queue (gone), a queue delivers exhausted messages again.
+      meta = found.meta;
       let lost = 0;
       while (delivered.length < max && candidates.length > 0) {
         const batch = candidates.splice(0, max - delivered.length);
@@ -96,24 +102,38 @@ export class Receiver {
     return delivered;
   }
 
-  private async findCandidates(meta: QueueMeta, now: number, max: number): Promise<Candidate[]> {
-    if (meta.deadLetterQueue !== null && meta.maxReceiveCount !== null) {
-      // Leases that ended after the last allowed receive go to the dead-letter queue before this
-      // receive returns, even when enough ready messages stand ahead of them in the range.
-      for (let round = 0; round < 10; round++) {
-        const ended = await this.queryAvailable(meta, now, 'T', 10);
-        const exhausted = ended.filter((candidate) => isExhausted(meta, candidate));
-        // One after the other, in the order their leases ended: that is their order in the DLQ.
-        for (const candidate of exhausted) await this.deadLetter(meta, candidate, now);
-        // A full page of due timers that held dead letters may hide more of them behind it.
-        if (ended.length < 10 || exhausted.length === 0) break;
-      }
-    }
-    // Read after the moves above: a group whose head just left has its next member ready.
+  /**
+   * find: one query over [R, T<now>~]. On a queue with a dead-letter queue, what it finds that
+   * has used up maxReceiveCount is moved first, in the order found (ready ones by delivery order,
+   * then due timers by due time); when the window ended before the due timers, they are looked
+   * at too, so an ended last lease is moved before this receive returns however long the ready
+   * backlog. After moves the window is read again: a group whose head just left has its next
+   * member ready. Without moves, one query: nothing is read twice.
+   */
+  private async findCandidates(
+    meta: QueueMeta,
+    now: number,
+    max: number,
+  ): Promise<{ candidates: Candidate[]; meta: QueueMeta }> {
     // The window reaches past the candidates that other receives of this process are claiming
     // right now, so concurrent consumers of one server spread instead of coming back empty.
     const busy = this.claimingIn.get(messagePartition(meta.name, meta.inc)) ?? 0;
-    const found = await this.queryAvailable(meta, now, READY_FROM, Math.min(100, max * 2 + 4 + busy));
+    const limit = Math.min(100, max * 2 + 4 + busy);
+    let found: Candidate[] = [];
+    for (let look = 0; look < MAX_LOOKS; look++) {
+      const window = await this.queryAvailable(meta, now, READY_FROM, limit);
+      found = window.items;
+      if (meta.deadLetterQueue === null || meta.maxReceiveCount === null) break;
+      try {
+        let moved = await this.deadLetterEach(meta, found, now);
+        if (window.more) moved += await this.deadLetterEndedLeases(meta, now);
+        if (moved === 0) break;
+      } catch (error) {
+        if (!(error instanceof DeadLetterQueueGone)) throw error;
+        meta = withoutDeadLetterQueue(meta);
+        break;
+      }
+    }
     const candidates = found
       .filter((candidate) => !this.claiming.has(candidate.pk + candidate.sk) && !isExhausted(meta, candidate))
       // Ready ones come first from the index; due timers join them at their place in delivery order.
@@ -121,7 +141,31 @@ export class Receiver {
     const conflictAt = this.lastConflict.get(meta.name);
     if (conflictAt !== undefined && performance.now() - conflictAt < CONTENTION_MEMORY_MS)
       shuffle(candidates);
-    return candidates;
+    return { candidates, meta };
+  }
+
+  /** Due timers beyond a full window: pages of 10, while they hold dead letters. */
+  private async deadLetterEndedLeases(meta: QueueMeta, now: number): Promise<number> {
+    let moved = 0;
+    for (let round = 0; round < 10; round++) {
+      const ended = await this.queryAvailable(meta, now, 'T', 10);
+      const count = await this.deadLetterEach(meta, ended.items, now);
+      moved += count;
+      // A full page of due timers that held dead letters may hide more of them behind it.
+      if (!ended.more || count === 0) break;
+    }
+    return moved;
+  }
+
+  /** One after the other, in the order given: that is their order in the dead-letter queue. */
+  private async deadLetterEach(meta: QueueMeta, seen: Candidate[], now: number): Promise<number> {
+    let moved = 0;
+    for (const candidate of seen) {
+      const outcome = await this.deadLetter(meta, candidate, now);
+      if (outcome === 'no-target') throw new DeadLetterQueueGone();
+      if (outcome === 'moved') moved++;
+    }
+    return moved;
   }
 
   private async queryAvailable(
@@ -129,7 +173,7 @@ export class Receiver {
     now: number,
     from: string,
     limit: number,
-  ): Promise<Candidate[]> {
+  ): Promise<{ items: Candidate[]; more: boolean }> {
     const output = await this.store.send<QueryCommandOutput>(
       new QueryCommand({
         ...availabilityQuery(
@@ -140,20 +184,15 @@ export class Receiver {
         TableName: this.store.tableName,
       }),
     );
-    return (output.Items ?? []).map(
+    const items = (output.Items ?? []).map(
       (raw: Record<string, AttributeValue>) => fromAttributes(raw) as unknown as Candidate,
     );
+    return { items, more: output.LastEvaluatedKey !== undefined };
   }
 
-  /** Moves a message whose last allowed lease has ended to the dead-letter queue. */
-  private async deadLetter(meta: QueueMeta, old: Candidate | MessageItem, now: number): Promise<void> {
-    await moveMessage(this.store, this.metas, this.signals, {
-      old: old as MessageItem,
-      condition: { expression: '#ask = :seen', names: { '#ask': 'ask' }, values: { ':seen': old.ask } },
-      target: meta.deadLetterQueue as string,
-      deadLetter: { sourceQueue: meta.name, receiveCount: old.receiveCount ?? 0, reason: 'maxReceiveCount' },
-      now,
-    });
+  /** The message goes to the dead-letter queue when its receives are used up (dead-letter.ts). */
+  private async deadLetter(meta: QueueMeta, seen: Candidate, now: number) {
+    return deadLetterIfExhausted(this.store, this.metas, this.signals, meta, seen, now);
   }
 
   private async claim(
@@ -178,9 +217,8 @@ export class Receiver {
       if ('message' in outcome) return outcome.message;
       const old = outcome.old;
       if (old && isExpired(old, now)) await dropExpired(this.store, old, now);
-      else if (old && old.ask === candidate.ask && isExhausted(meta, old))
-        await this.deadLetter(meta, old, now);
-      else this.lastConflict.set(meta.name, performance.now());
+      else if (!(old && old.ask === candidate.ask && (await this.deadLetter(meta, old, now)) !== 'fresh'))
+        this.lastConflict.set(meta.name, performance.now());
       return undefined;
     } finally {
       this.claiming.delete(claimKey);
@@ -275,3 +313,6 @@ function shuffle<T>(items: T[]): void {
     [items[i], items[j]] = [items[j] as T, items[i] as T];
   }
 }
+
+/** Thrown inside a receive's find when the queue's dead-letter queue does not exist. */
+class DeadLetterQueueGone extends Error {}

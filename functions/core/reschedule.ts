@@ -12,7 +12,7 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
-import { isExhausted, moveMessage } from './dead-letter';
+import { deadLetterIfExhausted } from './dead-letter';
 import type { Clock } from './engine';
 import { ConflictError, MessageNotFoundError, ServiceUnavailableError } from './errors';
 import { messageKey, readyKey, timerKey, waitingKey, waitingSortKey } from './keys';
@@ -46,17 +46,10 @@ export class Rescheduler {
           `Message '${id}' is in flight; only ready or delayed messages can be rescheduled.`,
         );
       }
-      if (item.state === 'inFlight' && isExhausted(meta, item)) {
-        // Its last allowed lease has ended: it belongs in the dead-letter queue, not back here.
-        await moveMessage(this.store, this.metas, this.signals, {
-          old: item,
-          condition: { expression: '#ask = :seen', names: { '#ask': 'ask' }, values: { ':seen': item.ask } },
-          target: meta.deadLetterQueue as string,
-          deadLetter: { sourceQueue: queue, receiveCount: item.receiveCount, reason: 'maxReceiveCount' },
-          now,
-        });
-        throw new MessageNotFoundError(queue, id);
-      }
+      // Its receives are used up (its last lease ended, or maxReceiveCount was lowered): it
+      // belongs in the dead-letter queue, not back here.
+      const outcome = await deadLetterIfExhausted(this.store, this.metas, this.signals, meta, item, now);
+      if (outcome === 'moved' || outcome === 'lost') throw new MessageNotFoundError(queue, id);
       const changed = this.changed(item, input, now, meta.retentionSeconds);
       if (await this.write(item, changed)) return toView(changed, now);
     }

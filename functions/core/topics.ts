@@ -26,10 +26,11 @@ import {
   ServiceUnavailableError,
   TopicNotFoundError,
 } from './errors';
-import { queueMetaKey, TOPICS_PK, topicKey } from './keys';
+import { TOPICS_PK, topicKey } from './keys';
 import { buildEntry, buildUnit, type Entry, newMessageId } from './publish';
 import { queryAll, registryPage } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
+import { referenceParams } from './queue-references';
 import { reserveSequence } from './sequence';
 import type { Signals } from './signals';
 import { cancellationOf, fromAttributes, isConditionFailure, type Store, toAttributes } from './store';
@@ -57,14 +58,8 @@ export class Topics {
     const existing = await this.read(name);
     const topic: Topic = { name, subscriptions, createdAt: existing?.createdAt ?? this.clock() };
     const queues = [...new Set(subscriptions.map((subscription) => subscription.queue))];
-    const checks: TransactWriteItem[] = queues.map((queue) => ({
-      ConditionCheck: {
-        TableName: this.store.tableName,
-        Key: toAttributes(queueMetaKey(queue)),
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': 'pk' },
-      },
-    }));
+    // Each subscribed queue must exist, and its delete must see this reference (queue-references.ts).
+    const checks: TransactWriteItem[] = queues.map((queue) => referenceParams(this.store.tableName, queue));
     try {
       await this.store.send(
         new TransactWriteItemsCommand({
@@ -159,7 +154,18 @@ export class Topics {
     ];
     const id = newMessageId();
     if (queues.length === 0) return { id, deliveries: [] };
-    const metas = await Promise.all(queues.map((queue) => reserveSequence(this.store, this.metas, queue, 1)));
+    // A subscribed queue that does not exist (a reference left dangling by data from before
+    // deletes checked references atomically) is left out; the others get their copy.
+    const reserved = await Promise.all(
+      queues.map((queue) =>
+        reserveSequence(this.store, this.metas, queue, 1).catch((error: unknown) => {
+          if (error instanceof QueueNotFoundError && error.queue === queue) return undefined;
+          throw error;
+        }),
+      ),
+    );
+    const metas = reserved.filter((meta) => meta !== undefined);
+    if (metas.length === 0) return { id, deliveries: [] };
     const now = this.clock();
     const targets = metas.map((meta) => ({ meta, entry: buildEntry(meta, input, meta.seq, now) }));
     const duplicates = new Map<string, string>();

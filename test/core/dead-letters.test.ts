@@ -55,6 +55,50 @@ describe('dead-letter queues', () => {
     expect((await engine.browse(dlq, { state: 'all', limit: 10 })).items.map((m) => m.body)).toEqual(['x']);
   });
 
+  it('dead-letters ready messages that already used up a newly set maxReceiveCount at the next receive', async () => {
+    const source = queueName('src');
+    const dlq = queueName('dlq');
+    await engine.putQueue(dlq, {});
+    await engine.putQueue(source, {});
+    await engine.publish(source, { body: 'x' });
+    await engine.publish(source, { body: 'y' });
+    for (let i = 0; i < 3; i++) {
+      const got = await engine.receive(source, { maxMessages: 2 });
+      for (const m of got) await engine.release(source, m.receipt as string, 0);
+    }
+    await engine.publish(source, { body: 'fresh' });
+    await engine.putQueue(source, { deadLetterQueue: dlq, maxReceiveCount: 2 });
+
+    const [next] = await engine.receive(source, {});
+    expect(next).toMatchObject({ body: 'fresh', receiveCount: 1 });
+    const dead = (await engine.browse(dlq, { state: 'all', limit: 10 })).items;
+    expect(dead.map((m) => [m.body, m.deadLetter?.receiveCount])).toEqual([
+      ['x', 3],
+      ['y', 3],
+    ]);
+    expect((await engine.getQueue(source)).counts).toMatchObject({ ready: 0, inFlight: 1, total: 1 });
+  });
+
+  it('dead-letters a due delayed message that used up maxReceiveCount (receive and timed work)', async () => {
+    const source = queueName('src');
+    const dlq = queueName('dlq');
+    await engine.putQueue(dlq, {});
+    await engine.putQueue(source, {});
+    await engine.publish(source, { body: 'a' });
+    await engine.publish(source, { body: 'b' });
+    for (let i = 0; i < 2; i++) {
+      const got = await engine.receive(source, { maxMessages: 2 });
+      for (const m of got) await engine.release(source, m.receipt as string, 5);
+      clock.advance(5_000);
+    }
+    await engine.putQueue(source, { deadLetterQueue: dlq, maxReceiveCount: 1 });
+    // 'a' and 'b' are due delayed timers with receiveCount 2.
+    await engine.runDueWork();
+    expect(await engine.receive(source, { maxMessages: 10 })).toEqual([]);
+    expect((await engine.getQueue(source)).counts.total).toBe(0);
+    expect((await engine.getQueue(dlq)).counts.total).toBe(2);
+  });
+
   it('refuses to delete a queue that is another queue’s dead-letter queue', async () => {
     const { source, dlq } = await queuesWithDeadLetters();
     await expect(engine.deleteQueue(dlq)).rejects.toMatchObject({ code: 'Conflict' });

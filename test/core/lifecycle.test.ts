@@ -4,6 +4,7 @@
  * own configuration cache, stand for two server processes; a paused request puts one process's
  * work exactly between two requests of the other's.
  */
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoEngine } from '../../functions/core/dynamo-engine';
 import { testClient } from '../support/dynamo';
@@ -52,5 +53,95 @@ describe('delete and re-create', () => {
       'new',
       'fresh',
     ]);
+  });
+});
+
+describe('delete against references made at the same time', () => {
+  it('a dead-letter reference made between the delete’s check and its write makes the delete answer Conflict', async () => {
+    const dlq = queueName('dlq');
+    const source = queueName('src');
+    await a.putQueue(dlq, {});
+    const pause = pauseAt(aClient, (command) => command === 'TransactWriteItems');
+    const deleting = a.deleteQueue(dlq);
+    await pause.reached;
+    await b.putQueue(source, { deadLetterQueue: dlq, maxReceiveCount: 1 });
+    pause.resume();
+    await expect(deleting).rejects.toMatchObject({ code: 'Conflict' });
+    expect((await b.getQueue(dlq)).name).toBe(dlq);
+  });
+
+  it('a topic subscription made between the delete’s check and its write makes the delete answer Conflict', async () => {
+    const queue = queueName('sub');
+    await a.putQueue(queue, {});
+    const pause = pauseAt(aClient, (command) => command === 'TransactWriteItems');
+    const deleting = a.deleteQueue(queue);
+    await pause.reached;
+    await b.putTopic(queueName('topic'), [{ queue }]);
+    pause.resume();
+    await expect(deleting).rejects.toMatchObject({ code: 'Conflict' });
+    expect((await b.getQueue(queue)).name).toBe(queue);
+  });
+
+  it('a reference made after the delete committed answers QueueNotFound', async () => {
+    const dlq = queueName('dlq');
+    await a.putQueue(dlq, {});
+    await a.deleteQueue(dlq);
+    await expect(
+      b.putQueue(queueName('src'), { deadLetterQueue: dlq, maxReceiveCount: 1 }),
+    ).rejects.toMatchObject({
+      code: 'QueueNotFound',
+    });
+    await expect(b.putTopic(queueName('topic'), [{ queue: dlq }])).rejects.toMatchObject({
+      code: 'QueueNotFound',
+    });
+  });
+});
+
+describe('a reference left dangling (data written before deletes were atomic)', () => {
+  /** Removes a queue's #META and registry entry behind the engine's back. */
+  async function vanish(queue: string) {
+    for (const key of [
+      { pk: `Q#${queue}`, sk: '#META' },
+      { pk: 'QUEUES', sk: queue },
+    ]) {
+      await aClient.send(
+        new DeleteItemCommand({
+          TableName: a.store.tableName,
+          Key: { pk: { S: key.pk }, sk: { S: key.sk } },
+        }),
+      );
+    }
+  }
+
+  it('receives, releases, the timed work and topic publishes carry on as if the queue had no dead-letter queue', async () => {
+    const dlq = queueName('gone');
+    const source = queueName('src');
+    const later = `${source}-z`; // visited by the timed work after the broken queue
+    await a.putQueue(dlq, {});
+    await a.putQueue(source, { deadLetterQueue: dlq, maxReceiveCount: 1, visibilityTimeoutSeconds: 5 });
+    await a.putQueue(later, {});
+    const topic = queueName('topic');
+    await a.putTopic(topic, [{ queue: dlq }, { queue: source }]);
+    await a.publish(source, { body: 'one' });
+    await a.publish(source, { body: 'two' });
+    await a.publish(later, { body: 'delayed', delaySeconds: 1 });
+    const [one] = await a.receive(source, {});
+    const [two] = await a.receive(source, {});
+    await vanish(dlq);
+    clock.advance(10_000); // 'two' lease ended after its last allowed receive
+
+    // A release of an exhausted message with no dead-letter queue puts it back.
+    await b.release(source, one?.receipt as string, 0);
+    await b.runDueWork();
+    // The timed work went on to the next queue: its delayed message is ready now.
+    expect((await b.browse(later, { state: 'ready', limit: 10 })).items.map((m) => m.body)).toEqual([
+      'delayed',
+    ]);
+    const got = await b.receive(source, { maxMessages: 10 });
+    expect(got.map((m) => m.body).sort()).toEqual(['one', 'two']);
+    expect(two).toBeDefined();
+
+    const published = await b.publishToTopic(topic, { body: 'fan' });
+    expect(published.deliveries.map((d) => d.queue)).toEqual([source]);
   });
 });
