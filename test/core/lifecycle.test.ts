@@ -186,3 +186,21 @@ describe('purge across processes', () => {
     expect((await stale.receive(queue, {})).map((m) => m.body)).toEqual(['overlapping']);
   });
 });
+
+describe('concurrent publishers', () => {
+  it('group order follows the order the publishes commit, not their sequence numbers', async () => {
+    const queue = queueName('groups');
+    await a.putQueue(queue, {});
+    // a reserves its sequence number first, then waits before its transaction.
+    const pause = pauseAt(aClient, (command) => command === 'TransactWriteItems');
+    const early = a.publish(queue, { body: 'reserved first', groupId: 'g' });
+    await pause.reached;
+    await b.publish(queue, { body: 'committed first', groupId: 'g' });
+    pause.resume();
+    await early;
+    const [head] = await b.receive(queue, {});
+    expect(head?.body).toBe('committed first');
+    await b.ack(queue, head?.receipt as string);
+    expect((await b.receive(queue, {})).map((m) => m.body)).toEqual(['reserved first']);
+  });
+});
