@@ -94,6 +94,8 @@ export async function measureIdle(
   endpoint: string,
   queueCounts: number[],
   windowMs: number,
+  /** How long to wait for the start-up pass's line (a server without one, such as an older one, is measured after it). */
+  startupPassTimeoutMs = 120_000,
 ): Promise<IdleResults> {
   const proxy = await startCountingProxy(endpoint);
   const client = dynamoClient(endpoint);
