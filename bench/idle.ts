@@ -120,12 +120,7 @@ export async function measureIdle(
         120_000,
       );
       try {
-        // Main's timed work has no start-up pass (and prints no line): a fixed settling time then.
-        const startup = await waitFor(
-          () => /start-up pass over \d+ queues done/.test(server.output()),
-          120_000,
-        );
-        if (!startup) await sleep(2_000);
+        await waitFor(() => /start-up pass over \d+ queues done/.test(server.output()), startupPassTimeoutMs);
         const startupRequests = totalOf(proxy.take());
         const startupSeconds = (performance.now() - started) / 1000;
         const from = performance.now();
