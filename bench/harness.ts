@@ -1,8 +1,8 @@
 /**
  * What the bench runs against: one DynamoDB Local (in memory, on a free port) and, per phase, a
  * fresh table with a local server on it wired as functions/local/main.ts wires it: a
- * DynamoEngine, the HTTP app served on 127.0.0.1 by the local server's own node:http adapter,
- * and the timed work every 250 ms. The engine's client counts its requests (counter.ts); each
+ * DynamoEngine wrapped by the due tracker, the HTTP app served on 127.0.0.1 by the local server's
+ * own node:http adapter, and the timed work woken at due times. The engine's client counts its requests (counter.ts); each
  * HTTP route and the timed work are counted under their own tag.
  */
 import { randomUUID } from 'node:crypto';
@@ -10,9 +10,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createApp } from '../functions/api/app';
 import { DynamoEngine } from '../functions/core/dynamo-engine';
 import { ensureTable } from '../functions/core/table';
+import { DueTracker } from '../functions/local/due-tracker';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../functions/local/dynamodb-local';
 import { startServer } from '../functions/local/server';
 import { startDueWork } from '../functions/local/timers';
+import { TrackedEngine } from '../functions/local/tracked-engine';
 import { type Counter, countRequests, withTag } from './counter';
 
 export function dynamoClient(endpoint: string): DynamoDBClient {
@@ -39,7 +41,8 @@ export function routeTag(method: string, path: string): string {
 export interface PhaseServer {
   url: string;
   tableName: string;
-  engine: DynamoEngine;
+  /** The engine as the local server wires it (main.ts): due times noted for the timed work. */
+  engine: TrackedEngine;
   client: DynamoDBClient;
   counter: Counter;
   /** A second server on the same table with its own engine, as another process would be. */
@@ -55,7 +58,9 @@ export async function startPhaseServer(
   const counter = countRequests(client);
   const tableName = `bench-${randomUUID()}`;
   await withTag('setup', () => ensureTable(client, tableName));
-  const engine = new DynamoEngine({ client, tableName });
+  const dynamoEngine = new DynamoEngine({ client, tableName });
+  const tracker = new DueTracker({ engine: dynamoEngine });
+  const engine = new TrackedEngine(dynamoEngine, tracker);
   const app = createApp({ engine });
   const server = await startServer({
     fetch: (request) => {
@@ -67,7 +72,13 @@ export async function startPhaseServer(
   const dueWork =
     options.timedWork === false
       ? undefined
-      : startDueWork({ run: () => withTag('timed', () => engine.runDueWork()) });
+      : startDueWork({
+          due: {
+            nextWakeAt: () => tracker.nextWakeAt(),
+            runDue: () => withTag('timed', () => tracker.runDue()),
+            onEarlier: (listener) => tracker.onEarlier(listener),
+          },
+        });
   const peers: { close(): Promise<void> }[] = [];
   return {
     url: server.url,

@@ -4,7 +4,7 @@
  * and is never part of a measured figure. Every loop is bounded in count and in time.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import type { DynamoEngine } from '../functions/core/dynamo-engine';
+import type { Engine } from '../functions/core/engine';
 import { toConsumer } from '../functions/dispatcher/consumer';
 import { startConsumers } from '../functions/local/consumers';
 import { type Tally, tallyOf, withTag } from './counter';
@@ -30,6 +30,9 @@ export interface Sizes {
   latencySamples: number;
   delayMessages: number;
   delaySpreadMs: number;
+  /** Queue counts of the idle local server (idle.ts), each held for `idleWindowMs`. */
+  idleQueues: number[];
+  idleWindowMs: number;
 }
 
 export interface PerMessage {
@@ -77,7 +80,7 @@ async function withServer<T>(endpoint: string, run: (server: PhaseServer) => Pro
  * or the deadline; returns how many were published. A batch the store refused is tried again.
  */
 async function seed(
-  engine: DynamoEngine,
+  engine: Engine,
   queue: string,
   count: number,
   make: (i: number) => Record<string, unknown>,
@@ -110,7 +113,7 @@ async function seed(
 
 /** Leases up to `count` ready messages for an hour through the engine (not measured). */
 async function lease(
-  engine: DynamoEngine,
+  engine: Engine,
   queue: string,
   count: number,
   limit: Deadline,

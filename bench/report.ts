@@ -1,5 +1,6 @@
 /** The bench's results: DESIGN.md's bars judged, a readable table, and the chart's series. */
 import type { Panel } from './chart';
+import type { IdleResults } from './idle';
 import type {
   BacklogResults,
   ConcurrencyResults,
@@ -25,6 +26,8 @@ export interface Results {
   latency: LatencyResults;
   delay: DelayResults;
   consumerStart: ConsumerStartResults;
+  /** Absent in results written before the idle phase existed. */
+  idle?: IdleResults;
   /** 503 answers the bench's clients got (and retried) during the measured phases. */
   unavailableAnswers: number;
   /** Requests of the concurrent loops that failed and were skipped, by reason. */
@@ -106,6 +109,15 @@ export function judgeBars(r: Omit<Results, 'bars'>): Bar[] {
     limit: '≤ 100 ms',
     measured: start.n > 0 ? `${fmt(start.p50, 0)} ms (n ${start.n})` : 'not measured',
     pass: start.n > 0 ? start.p50 <= 100 : null,
+  });
+  const idle = r.idle?.samples.find((sample) => sample.queues === 500);
+  bars.push({
+    bar: 'Idle DynamoDB requests/s of the local server, 500 queues holding delayed messages (counting proxy)',
+    limit: '≤ 2 /s',
+    measured: idle
+      ? `${fmt(idle.requestsPerSecond)} /s (${idle.requests} in ${fmt(idle.seconds, 1)} s)`
+      : 'not measured',
+    pass: idle ? idle.requestsPerSecond <= 2 : null,
   });
   return bars;
 }
@@ -253,6 +265,19 @@ export function renderTable(r: Results): string {
           ms(r.consumerStart.otherServer.max),
         ],
       ],
+    ),
+    '',
+    'Idle local server (functions/local/main.ts as a process; its DynamoDB requests counted by a proxy)',
+    table(
+      ['queues (1 delayed message each)', 'req/s', 'requests', 'window s', 'requests', 'start-up pass'],
+      (r.idle?.samples ?? []).map((s) => [
+        s.queues,
+        fmt(s.requestsPerSecond),
+        s.requests,
+        fmt(s.seconds, 1),
+        commands(s.byCommand) || '–',
+        `${s.startupRequests} req in ${fmt(s.startupSeconds, 1)} s`,
+      ]),
     ),
     '',
     'DESIGN.md bars',

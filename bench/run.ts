@@ -13,6 +13,7 @@ import { join, relative } from 'node:path';
 import { renderChart } from './chart';
 import { startStore } from './harness';
 import { takeFailures, takeUnavailable } from './http';
+import { measureIdle } from './idle';
 import {
   type ConcurrencyResults,
   measureBacklog,
@@ -42,6 +43,8 @@ const QUICK: Sizes = {
   latencySamples: 15,
   delayMessages: 15,
   delaySpreadMs: 1_500,
+  idleQueues: [1, 500],
+  idleWindowMs: 6_000,
 };
 
 const FULL: Sizes = {
@@ -58,6 +61,8 @@ const FULL: Sizes = {
   latencySamples: 100,
   delayMessages: 100,
   delaySpreadMs: 5_000,
+  idleQueues: [1, 50, 500],
+  idleWindowMs: 15_000,
 };
 
 /**
@@ -134,6 +139,10 @@ async function main(): Promise<void> {
     const consumerStart = await timed('publish → event-driven consumer start', () =>
       measureConsumerStart(endpoint, sizes, share('consumerStart')),
     );
+    // Last, outside the time shares: its own server processes, a fixed window per queue count.
+    const idle = await timed(`idle local server with ${sizes.idleQueues.join(', ')} queues`, () =>
+      measureIdle(endpoint, sizes.idleQueues, sizes.idleWindowMs),
+    );
 
     const partial: Omit<Results, 'bars'> = {
       startedAt: startedAt.toISOString(),
@@ -154,6 +163,7 @@ async function main(): Promise<void> {
       latency,
       delay,
       consumerStart,
+      idle,
       unavailableAnswers: takeUnavailable(),
       clientFailures: takeFailures(),
     };

@@ -27,6 +27,8 @@ import {
   READY_TO,
   REGISTRY_PK,
   readyKey,
+  TIMERS_TO,
+  timerDueAt,
 } from './keys';
 import { availabilityQuery, queryAll } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
@@ -90,6 +92,38 @@ export class DueWork {
       await this.dropExpiredReady(partition, now);
       await this.forgetExpiredDedupRecords(queue, now);
     }
+  }
+
+  /**
+   * One queue's timed work, for a caller that knows which queues need it (the local runtime
+   * wakes a queue at its next due time instead of sweeping them all): what `run` does for every
+   * queue, with the retention and deduplication clean-up only when `tidy` is asked for. Answers
+   * when the queue's earliest timer left comes due (at or before now: more is due than one run
+   * takes), or null when it has none or does not exist.
+   */
+  async runQueue(queue: string, options: { tidy?: boolean } = {}): Promise<{ nextDueAt: number | null }> {
+    const now = this.clock();
+    const meta = await this.metas.get(queue).catch((error: unknown) => {
+      if (error instanceof QueueNotFoundError) return undefined;
+      throw error;
+    });
+    if (!meta) return { nextDueAt: null };
+    const partition = messagePartition(queue, meta.inc);
+    const promoted = await this.promoteDue(meta, partition, now);
+    if (promoted > 0) this.signals.notify(`available:${queue}`);
+    if (options.tidy) {
+      await this.dropExpiredReady(partition, now);
+      await this.forgetExpiredDedupRecords(queue, now);
+    }
+    const next = await this.store.send<QueryCommandOutput>(
+      new QueryCommand({
+        ...availabilityQuery(partition, { from: 'T', to: TIMERS_TO }, { limit: 1 }),
+        ProjectionExpression: '#ask',
+        TableName: this.store.tableName,
+      }),
+    );
+    const ask = next.Items?.[0] ? String(fromAttributes(next.Items[0])?.ask) : undefined;
+    return { nextDueAt: ask === undefined ? null : timerDueAt(ask) };
   }
 
   private async *queueNames(): AsyncGenerator<string> {

@@ -187,4 +187,8 @@ export class DynamoEngine implements Engine {
   runDueWork() {
     return this.dueWork.run();
   }
+
+  runQueueDueWork(queue: string, options?: { tidy?: boolean }) {
+    return this.dueWork.runQueue(queue, options);
+  }
 }

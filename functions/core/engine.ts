@@ -85,4 +85,11 @@ export interface Engine {
    * Receives never depend on it to see due messages; it keeps delivery order strict and counts tidy.
    */
   runDueWork(): Promise<void>;
+
+  /**
+   * The same for one queue (the local runtime runs it at the queue's next due time): `tidy` adds
+   * the retention and deduplication clean-up. Answers when the queue's earliest remaining timer
+   * comes due (at or before now when more is due than one run takes), or null when it has none.
+   */
+  runQueueDueWork(queue: string, options?: { tidy?: boolean }): Promise<{ nextDueAt: number | null }>;
 }

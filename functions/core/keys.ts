@@ -113,6 +113,9 @@ export const waitingDueUpTo = (now: number) => `W${pad(now, TIME_DIGITS)}~`;
 export const WAITING_FROM = 'W';
 export const WAITING_TO = 'W~';
 
+/** The due time (epoch ms) inside a timer's availability sort key (`T<due ms>…`). */
+export const timerDueAt = (ask: string) => Number(ask.slice(1, 1 + TIME_DIGITS));
+
 /** The order key inside an availability sort key, for merging ready and due candidates. */
 export function orderKeyOf(ask: string): string {
   return ask.startsWith('R') ? ask.slice(1) : ask.slice(1 + TIME_DIGITS);

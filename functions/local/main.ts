@@ -12,9 +12,11 @@ import { type LocalConfig, readConfig } from './config';
 import { CONSOLE_PATH, consoleFiles, ensureConsoleBuilt } from './console-files';
 import { loadConsumers } from './consumer-config';
 import { type LocalConsumers, startConsumers } from './consumers';
+import { DueTracker } from './due-tracker';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { checkPort, type LocalServer, startServer } from './server';
 import { type DueWork, startDueWork } from './timers';
+import { TrackedEngine } from './tracked-engine';
 
 let dynamo: DynamoDbLocal | undefined;
 let client: DynamoDBClient | undefined;
@@ -72,7 +74,10 @@ async function start(config: LocalConfig): Promise<void> {
     throw new Error(`table ${config.tableName} at ${endpoint}: ${error.message}`, { cause: error });
   });
 
-  const engine = new DynamoEngine({ client, tableName: config.tableName });
+  // The timed work wakes at due times learned from this engine's own answers (due-tracker.ts).
+  const dynamoEngine = new DynamoEngine({ client, tableName: config.tableName });
+  const dueTracker = new DueTracker({ engine: dynamoEngine });
+  const engine = new TrackedEngine(dynamoEngine, dueTracker);
   const app = createApp({ engine, token: config.token });
   // The API works without the console, so a failed build is reported, not fatal.
   const consoleProblem = await ensureConsoleBuilt().then(
@@ -84,7 +89,7 @@ async function start(config: LocalConfig): Promise<void> {
     port: config.port,
     consoleFiles: consoleProblem === undefined ? consoleFiles() : undefined,
   });
-  dueWork = startDueWork({ run: () => engine.runDueWork() });
+  dueWork = startDueWork({ due: dueTracker });
   consumers = await startConsumers({ engine, consumers: consumerList });
   console.log(`Postbox listening on ${server.url} (${storeNote})`);
   if (consoleProblem === undefined) console.log(`Web console: ${server.url}${CONSOLE_PATH}`);
