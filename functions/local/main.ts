@@ -1,5 +1,5 @@
 /**
- * `npm start`: the local server (API.md, "Local server"). Wiring only: the environment becomes
+ * `npm start`: the local server (docs/api.md, "Local server"). Wiring only: the environment becomes
  * parameters here (config.ts) and nowhere below; DynamoDB Local is started unless
  * DYNAMODB_ENDPOINT is given; the table is created if missing; the app is served on 127.0.0.1;
  * the timed work runs until SIGINT/SIGTERM/SIGHUP (or the parent process goes away), which stop
