@@ -1,5 +1,5 @@
 /**
- * The Postbox HTTP app (shared/API.md). The same app is served by the local server and, through
+ * The Postbox HTTP app (docs/api.md). The same app is served by the local server and, through
  * lambda.ts, by API Gateway. Checks run in the contract's order: auth, route (404/405), names in
  * the path, query and body (400/413), then the engine (resources).
  */
@@ -60,7 +60,14 @@ export function createApp(options: AppOptions): Hono {
         info: {
           title: 'Postbox',
           version: '1',
-          description: 'A serverless message queue. The contract: shared/API.md.',
+          description:
+            'A serverless message queue over HTTP. The contract in words is docs/api.md in the ' +
+            'Postbox repository. Every error answer has the body {"error": {"code", "message"}}. ' +
+            'Beyond the answers each operation lists: an unknown path answers 404 NotFound, and a ' +
+            'known path with another method 405 MethodNotAllowed with an Allow header. Deployed, ' +
+            'every route needs AWS SigV4 (service execute-api) and API Gateway answers a request ' +
+            'without it with 403; locally, POSTBOX_TOKEN makes every route but GET /v1/health ' +
+            'need a bearer token (401 Unauthorized).',
         },
       });
       return document;

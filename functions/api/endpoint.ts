@@ -28,6 +28,8 @@ export interface EndpointDefinition<P, Q, S, V> {
   /** OpenAPI template, e.g. `/v1/queues/{queue}`. */
   path: string;
   summary: string;
+  /** OpenAPI: what the operation does, in the contract's words (docs/api.md). */
+  description: string;
   params?: P;
   query?: Q;
   body?: {

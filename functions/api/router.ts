@@ -77,12 +77,13 @@ const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 export function mountEndpoints(app: OpenAPIHono, endpoints: readonly Endpoint[]): void {
   app.use('*', routeGuard(endpoints));
   for (const endpoint of endpoints) {
-    const { method, path, summary, params, query, body, responses } = endpoint;
+    const { method, path, summary, description, params, query, body, responses } = endpoint;
     app.openAPIRegistry.registerPath(
       createRoute({
         method,
         path,
         summary,
+        description,
         request: {
           ...(params ? { params } : {}),
           ...(query ? { query } : {}),

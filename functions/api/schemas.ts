@@ -1,5 +1,5 @@
 /**
- * Every request and response shape of the HTTP contract (shared/API.md), as zod schemas. The
+ * Every request and response shape of the HTTP contract (docs/api.md), as zod schemas. The
  * server validates with these and the OpenAPI 3.1 document at `GET /v1/openapi.json` is generated
  * from them, so the two cannot disagree. Objects are `.strict()`: an unknown field is a typo the
  * caller must hear about. Checks that need the clock or the path (deliverAt's 365-day bound, a
@@ -103,17 +103,38 @@ export const QueueOrderSchema = z.enum(['fifo', 'lifo']);
 
 export const PutQueueRequest = z
   .object({
-    order: QueueOrderSchema.optional(),
-    visibilityTimeoutSeconds: int(0, 43_200).optional(),
-    maxReceiveCount: int(1, 1_000).nullable().optional(),
-    deadLetterQueue: QueueNameSchema.nullable().optional(),
-    delaySeconds: int(0, 31_536_000).optional(),
-    retentionSeconds: int(60, 31_536_000).optional(),
-    maxMessages: int(0).optional(),
-    deduplicationWindowSeconds: int(0, 86_400).optional(),
+    order: QueueOrderSchema.optional().openapi({
+      description:
+        'Delivery order of equal priorities; fixed at creation (409 Conflict to change). Default fifo.',
+    }),
+    visibilityTimeoutSeconds: int(0, 43_200)
+      .optional()
+      .openapi({ description: 'The lease of a receive that does not ask for its own. Default 30.' }),
+    maxReceiveCount: int(1, 1_000).nullable().optional().openapi({
+      description:
+        'Receives after which a message goes to deadLetterQueue instead of becoming ready again; needs one. null: never. Default null.',
+    }),
+    deadLetterQueue: QueueNameSchema.nullable()
+      .optional()
+      .openapi({ description: 'An existing queue other than this one, or null. Default null.' }),
+    delaySeconds: int(0, 31_536_000)
+      .optional()
+      .openapi({ description: 'Delay of messages published without one. Default 0.' }),
+    retentionSeconds: int(60, 31_536_000).optional().openapi({
+      description: 'A message is dropped this long after it became due. Default 345600 (4 days).',
+    }),
+    maxMessages: int(0).optional().openapi({
+      description: 'Bound on messages not yet gone (429 QueueFull beyond); 0: unbounded. Default 0.',
+    }),
+    deduplicationWindowSeconds: int(0, 86_400).optional().openapi({
+      description: 'How long a deduplicationId is remembered; 0 turns deduplication off. Default 300.',
+    }),
   })
   .strict()
-  .openapi('PutQueueRequest');
+  .openapi('PutQueueRequest', {
+    description:
+      'A partial merge: every field is optional, a field left out keeps its current value (on creation, its default), and null clears maxReceiveCount or deadLetterQueue. {} changes nothing. The result must be valid as a whole.',
+  });
 
 export const QueueSchema = z
   .object({

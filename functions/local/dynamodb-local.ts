@@ -104,6 +104,10 @@ async function startOnce(
     cwd: dbPath ?? tmpdir(),
     // Output is drained (an unread pipe would block the child) and only its start kept for errors.
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a terminal's Ctrl-C signals the whole foreground group, and DynamoDB
+    // Local dying at once would fail the sweeps and consumers still finishing. The server stops
+    // it last, itself; the parent-death signal and the exit hook still take it along otherwise.
+    detached: true,
   });
   let output = '';
   const keep = (chunk: Buffer) => {

@@ -1,9 +1,11 @@
 /**
- * `npm start`: the local server (API.md, "Local server"). Wiring only: the environment becomes
+ * `npm start`: the local server (docs/api.md, "Local server"). Wiring only: the environment becomes
  * parameters here (config.ts) and nowhere below; DynamoDB Local is started unless
  * DYNAMODB_ENDPOINT is given; the table is created if missing; the app is served on 127.0.0.1;
- * the timed work runs until SIGINT/SIGTERM/SIGHUP, which stop everything in reverse order and exit 0.
+ * the timed work runs until SIGINT/SIGTERM/SIGHUP (or the parent process goes away), which stop
+ * everything in reverse order and exit 0.
  */
+import './sdk-node-warning';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createApp } from '../api/app';
 import { DynamoEngine } from '../core/dynamo-engine';
@@ -14,6 +16,7 @@ import { loadConsumers } from './consumer-config';
 import { type LocalConsumers, startConsumers } from './consumers';
 import { DueTracker } from './due-tracker';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { watchParent } from './parent-watch';
 import { checkPort, type LocalServer, startServer } from './server';
 import { type DueWork, startDueWork } from './timers';
 import { TrackedEngine } from './tracked-engine';
@@ -25,12 +28,15 @@ let dueWork: DueWork | undefined;
 let consumers: LocalConsumers | undefined;
 let stopping: Promise<void> | undefined;
 
-/** Reverse order of start: no new requests, no new sweeps, then the store. Safe to call twice. */
+/**
+ * Everything that uses the store stops before the store: no new requests, sweeps or consumer
+ * receives, the ones under way finished; only then DynamoDB Local. A sweep or a consumer that
+ * outlived the store would log failures and retries that make a clean stop look like a crash.
+ * Safe to call twice.
+ */
 function stop(): Promise<void> {
   stopping ??= (async () => {
-    await server?.close();
-    await consumers?.stop();
-    await dueWork?.stop();
+    await Promise.all([server?.close(), consumers?.stop(), dueWork?.stop()]);
     client?.destroy();
     await dynamo?.stop();
   })();
@@ -103,10 +109,10 @@ async function start(config: LocalConfig): Promise<void> {
 }
 
 let firstSignalAt = 0;
-function onSignal(signal: NodeJS.Signals): void {
+function onSignal(signal: NodeJS.Signals | 'Parent process gone'): void {
   if (stopping) {
     // A second Ctrl-C: stop waiting (the exit hook still takes DynamoDB Local along). One within a
-    // second is the same Ctrl-C again: the tsx CLI relays to us what the terminal also sent us.
+    // second is the same Ctrl-C again: npm relays to us what the terminal also sent us.
     if (Date.now() - firstSignalAt > 1_000) process.exit(1);
     return;
   }
@@ -126,6 +132,9 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 // A closed terminal: stop as cleanly as for Ctrl-C rather than die with DynamoDB Local running.
 process.on('SIGHUP', onSignal);
+// A parent that died without passing a signal on (a wrapper shell, a SIGKILLed npm): stop too,
+// rather than keep serving the port as an orphan (parent-watch.ts).
+watchParent(() => onSignal('Parent process gone'));
 
 try {
   const config = readConfig(process.env, process.cwd());

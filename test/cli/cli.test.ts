@@ -141,6 +141,9 @@ describe('publish, receive, ack', () => {
     expect(people.stdout).toMatch(
       new RegExp(`^Published 31 messages to ${queue} in [\\d.]+ s; 1 failed:\\n  line 32: InvalidJson`),
     );
+    expect(people.stdout).toContain(
+      `line 32: InvalidJson: Line 32 is not JSON (Unexpected token 'o', "not json" is not valid JSON); not published.`,
+    );
 
     const [head] = await client.receive(queue);
     expect(head).toMatchObject({ body: 'urgent', priority: 9, attributes: { source: 'file' } });
@@ -290,6 +293,34 @@ describe('exit codes, auth and help', () => {
     expect(bad.stderr).toContain("option '--priority <0-9>' argument '12' is invalid");
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("required option '--visibility-timeout <seconds>' not specified");
+  });
+
+  it('refuses a BODY meant as JSON that does not parse, before any request, unless --string', async () => {
+    const queue = queueName();
+    await client.createQueue(queue);
+    const lines = join(dir, 'text-lines.txt');
+    writeFileSync(lines, 'first line\n{not json\n');
+    const [malformed, piped, forced, text, file] = await Promise.all([
+      postboxCli(['publish', queue, '{"a":']),
+      postboxCli(['publish', queue, '-'], { input: '[1, 2\n' }),
+      postboxCli(['publish', queue, '{"a":', '--string', '--json']),
+      postboxCli(['publish', queue, '42 apples', '--json']),
+      postboxCli(['publish', queue, '--file', lines, '--string', '--json']),
+    ]);
+    expect(malformed).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr:
+        'postbox: BODY looks like JSON but does not parse (Unexpected end of JSON input). ' +
+        'Correct it, or add --string to send it as text.\n',
+    });
+    expect(piped.code).toBe(1);
+    expect(piped.stderr).toMatch(/^postbox: The body on stdin looks like JSON but does not parse/);
+    expect(forced.code).toBe(0);
+    expect(text.code).toBe(0);
+    expect(json(file.stdout)).toEqual({ published: 2, duplicates: 0, failed: 0, failures: [] });
+    const bodies = (await client.browse(queue)).messages.map((message) => message.body);
+    expect(bodies.sort()).toEqual(['42 apples', 'first line', '{"a":', '{not json']);
   });
 
   it('exits 5 on a wrong token and 4 when the server cannot be reached', async () => {

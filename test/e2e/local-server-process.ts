@@ -33,7 +33,11 @@ export function startCommand(): { file: string; args: string[] } {
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
     scripts: { start: string };
   };
-  const [program, ...args] = pkg.scripts.start.trim().split(/\s+/);
+  // `exec` only makes the shell npm runs the script in give way to node (so signals reach it).
+  const [program, ...args] = pkg.scripts.start
+    .trim()
+    .replace(/^exec\s+/, '')
+    .split(/\s+/);
   if (program === 'node') return { file: process.execPath, args };
   if (program === 'tsx')
     return { file: process.execPath, args: [join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), ...args] };

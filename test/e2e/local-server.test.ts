@@ -1,6 +1,6 @@
 /**
  * The local server as a user runs it (`tsx functions/local/main.ts`), over HTTP on 127.0.0.1,
- * on its own DynamoDB Local (API.md, "Local server"; DESIGN.md, "Testing").
+ * on its own DynamoDB Local (docs/api.md, "Local server").
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';

@@ -7,10 +7,19 @@ import type { Command } from 'commander';
 import type { PostboxClient } from '../../src/client';
 import { PostboxError } from '../../src/errors';
 import type { PublishInput, PublishOptions } from '../../src/types';
+import { parseBody } from '../body';
 import { action, clientOf, collect, globalsOf, integer } from '../context';
 import { EXIT, exitCodeOfCode, UsageError } from '../exit-codes';
 import { keyValues, print, printJson } from '../output';
 import { Progress } from '../progress';
+
+/** The BODY argument's help, shared with `topics publish`. */
+export const BODY_HELP = 'the body: JSON, or plain text sent as a string; - reads stdin';
+
+/** How BODY is read (body.ts), for --help. */
+export const BODY_RULES = `BODY is sent as JSON when it is meant as JSON: it starts with {, [ or ", or it is a JSON
+number, true, false or null. If such a BODY does not parse, nothing is sent and the exit code
+is 1. Anything else (hello, 42 apples) is sent as a string; --string sends any BODY as a string.`;
 
 /** Messages per batch request (the contract's maximum). */
 const BATCH = 25;
@@ -35,7 +44,7 @@ export function addPublishOptions(command: Command, { wait }: { wait: boolean })
     .option('--group <id>', 'message group: delivered in order, one at a time (fifo queues)')
     .option('--dedup <id>', 'deduplication id: a repeat within the window stores nothing')
     .option('--attr <key=value>', 'an attribute (repeatable, at most 10)', collect)
-    .option('--string', 'send BODY as a string even if it parses as JSON');
+    .option('--string', 'send BODY (or each line of --file) as a string, even if it is JSON');
   if (wait)
     command.option('--wait <seconds>', 'on a full bounded queue, wait this long for room', integer(0, 20));
   return command;
@@ -67,16 +76,6 @@ export function publishOptions(flags: PublishFlags): PublishOptions {
   return options;
 }
 
-/** BODY as JSON when it parses (`42`, `{"a":1}`, `"text"`), else as the string it is. */
-export function parseBody(text: string, asString = false): unknown {
-  if (asString) return text;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
 /** BODY, or stdin for `-` (or when no BODY is given and stdin is not a terminal). */
 export async function readBody(body: string | undefined): Promise<string> {
   if (body !== undefined && body !== '-') return body;
@@ -90,19 +89,29 @@ export async function readBody(body: string | undefined): Promise<string> {
   return text.replace(/\r?\n$/, '');
 }
 
+/** The body to send for the BODY argument (or stdin), by the rules of body.ts. */
+export async function bodyValue(body: string | undefined, asString: boolean | undefined): Promise<unknown> {
+  const where = body === undefined || body === '-' ? 'The body on stdin' : 'BODY';
+  return parseBody(await readBody(body), asString, where);
+}
+
 export function registerPublish(program: Command): void {
   const command = program
     .command('publish')
     .description('Publish a message, or every line of a JSON Lines file')
     .argument('<queue>', 'the queue')
-    .argument('[body]', 'the body: JSON, or taken as a string; - reads stdin')
+    .argument('[body]', BODY_HELP)
     .option('--file <path>', 'publish each line of a JSON Lines file (- for stdin), 25 per request')
     .addHelpText(
       'after',
       `
-With --file, a line that is a JSON object with a "body" field is a whole publish entry
-({"body": ..., "priority": 5, "delaySeconds": 10, ...}); any other line is a body. Flags apply
-to every line that does not set the same field. Lines are published in file order.
+${BODY_RULES}
+
+With --file, every line is JSON: a JSON object with a "body" field is a whole publish entry
+({"body": ..., "priority": 5, "delaySeconds": 10, ...}); any other JSON value is a body. A line
+that is not JSON is reported by its line number and not published (the others are); with
+--string every line is sent as a string instead. Flags apply to every line that does not set the
+same field. Lines are published in file order.
 
 Examples:
   postbox publish orders '{"orderId": 42}' --priority 5 --attr region=eu
@@ -122,9 +131,12 @@ Examples:
         const options = publishOptions(flags);
         if (flags.file !== undefined) {
           if (body !== undefined) throw new UsageError('Give either a BODY or --file, not both.');
-          return publishFile(client, queue, flags.file, options, Boolean(json));
+          return publishFile(client, queue, flags.file, options, {
+            json: Boolean(json),
+            asString: Boolean(flags.string),
+          });
         }
-        const result = await client.publish(queue, parseBody(await readBody(body), flags.string), options);
+        const result = await client.publish(queue, await bodyValue(body, flags.string), options);
         if (json) printJson(result);
         else if (result.duplicate) print(`Duplicate of ${result.id}: nothing stored.`);
         else
@@ -146,7 +158,8 @@ interface Failure {
 }
 
 /** A line of the file as a publish entry; flags fill in what the line leaves out. */
-function entryOf(text: string, defaults: PublishOptions): PublishInput {
+function entryOf(text: string, defaults: PublishOptions, asString: boolean): PublishInput {
+  if (asString) return { ...defaults, body: text };
   const value = JSON.parse(text) as unknown;
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'body' in value) {
     return { ...defaults, ...(value as PublishInput) };
@@ -176,7 +189,7 @@ async function publishFile(
   queue: string,
   path: string,
   defaults: PublishOptions,
-  json: boolean,
+  { json, asString }: { json: boolean; asString: boolean },
 ): Promise<number> {
   const started = Date.now();
   const total = await countLines(path).catch((error: NodeJS.ErrnoException) => {
@@ -221,9 +234,14 @@ async function publishFile(
 
   for await (const { line, text } of linesOf(path)) {
     try {
-      batch.push({ line, entry: entryOf(text, defaults) });
-    } catch {
-      failures.push({ line, code: 'InvalidJson', message: 'The line is not JSON.' });
+      batch.push({ line, entry: entryOf(text, defaults, asString) });
+    } catch (error) {
+      const why = (error as Error).message;
+      failures.push({
+        line,
+        code: 'InvalidJson',
+        message: `Line ${line} is not JSON (${why}); not published.`,
+      });
       progress.add(1);
     }
     if (batch.length === BATCH) await flush();

@@ -5,7 +5,14 @@ import { type Command, InvalidArgumentError } from 'commander';
 import type { Subscription, Topic } from '../../src/types';
 import { action, clientOf, collect, globalsOf } from '../context';
 import { keyValues, print, printJson, table } from '../output';
-import { addPublishOptions, type PublishFlags, parseBody, publishOptions, readBody } from './publish';
+import {
+  addPublishOptions,
+  BODY_HELP,
+  BODY_RULES,
+  bodyValue,
+  type PublishFlags,
+  publishOptions,
+} from './publish';
 
 /**
  * A subscription from `QUEUE` or `QUEUE?key=v1,v2&key2=v3`: the queue gets a message when, for
@@ -120,12 +127,13 @@ export function registerTopics(program: Command): void {
     .command('publish')
     .description('Publish a message to every subscribed queue whose filter matches')
     .argument('<topic>')
-    .argument('[body]', 'the body: JSON, or taken as a string; - reads stdin');
+    .argument('[body]', BODY_HELP)
+    .addHelpText('after', `\n${BODY_RULES}`);
   addPublishOptions(publish, { wait: false }).action(
     action(async (name: string, body: string | undefined, flags: PublishFlags, cmd: Command) => {
       const result = await clientOf(cmd).publishToTopic(
         name,
-        parseBody(await readBody(body), flags.string),
+        await bodyValue(body, flags.string),
         publishOptions(flags),
       );
       if (globalsOf(cmd).json) return printJson(result);

@@ -41,6 +41,15 @@ export function queueEndpoints({ engine }: RouteDeps): Endpoint[] {
       method: 'put',
       path: '/v1/queues/{queue}',
       summary: 'Create or update a queue (idempotent)',
+      description:
+        'Creates the queue, or updates the one that exists. Every field is optional and the ' +
+        'update is a partial merge: a field left out keeps its current value (on creation, its ' +
+        'default), a field sent as null clears it (maxReceiveCount, deadLetterQueue), so PUT with ' +
+        '{} (or an empty body) on an existing queue changes nothing. The configuration that ' +
+        'results must be valid as a whole: maxReceiveCount needs a deadLetterQueue (sent now or ' +
+        'already set), which must be an existing queue other than this one. order cannot change ' +
+        'after creation. Answers 201 with the queue when it was created, 200 when it existed ' +
+        '(updated or unchanged).',
       params: QueueParams,
       body: { schema: PutQueueRequest, emptyIsObject: true },
       responses: withErrors(
@@ -48,7 +57,11 @@ export function queueEndpoints({ engine }: RouteDeps): Endpoint[] {
           200: jsonResponse('The queue existed (updated or unchanged).', QueueSchema),
           201: jsonResponse('The queue was created.', QueueSchema),
         },
-        409,
+        {
+          400: 'InvalidJson or ValidationError: an unknown field, a value out of range, maxReceiveCount without a deadLetterQueue, or the queue as its own deadLetterQueue.',
+          404: 'QueueNotFound: the deadLetterQueue does not exist (the message names it).',
+          409: 'Conflict: a change of order, or a concurrent change of the same queue (retry).',
+        },
       ),
       handle: async (c, { params, body }) => {
         const fields = body as PutQueueFields;
@@ -61,8 +74,16 @@ export function queueEndpoints({ engine }: RouteDeps): Endpoint[] {
       method: 'get',
       path: '/v1/queues/{queue}',
       summary: 'Get a queue with its message counts',
+      description:
+        "The queue's configuration plus counts of its messages by state: ready, delayed (a " +
+        'delayed message that is due counts as ready), inFlight and total, taken at the time of ' +
+        'the request. Counts are exact whenever no operation on the queue is under way; above ' +
+        '10,000 messages they may be estimates, and then counts.approximate is true.',
       params: QueueParams,
-      responses: withErrors({ 200: jsonResponse('The queue.', QueueWithCountsSchema) }),
+      responses: withErrors(
+        { 200: jsonResponse('The queue.', QueueWithCountsSchema) },
+        { 404: 'QueueNotFound.' },
+      ),
       handle: async (c, { params }) => {
         const queue = await engine.getQueue(params.queue);
         return json(c, 200, { ...presentQueue(queue), counts: presentCounts(queue.counts) });
@@ -72,8 +93,15 @@ export function queueEndpoints({ engine }: RouteDeps): Endpoint[] {
       method: 'get',
       path: '/v1/queues',
       summary: 'List queues in name order',
+      description:
+        'A page of queues in name order (by code point): limit 1–100 (default 100), and cursor ' +
+        'from the previous page. A page may hold fewer than limit; cursor is null when nothing ' +
+        'follows.',
       query: ListQueuesQuery,
-      responses: withErrors({ 200: jsonResponse('A page of queues.', QueueListSchema) }),
+      responses: withErrors(
+        { 200: jsonResponse('A page of queues.', QueueListSchema) },
+        { 400: 'ValidationError: limit out of range, or a cursor this server did not issue.' },
+      ),
       handle: async (c, { query }) => {
         const page = await engine.listQueues(query);
         return json(c, 200, { queues: page.items.map(presentQueue), cursor: page.cursor });
@@ -83,8 +111,18 @@ export function queueEndpoints({ engine }: RouteDeps): Endpoint[] {
       method: 'delete',
       path: '/v1/queues/{queue}',
       summary: 'Delete a queue and all its messages',
+      description:
+        'The queue and all its messages are gone, and its deduplication records with it; later ' +
+        'calls on it answer 404 QueueNotFound. Refused while another queue names it as its ' +
+        'deadLetterQueue or a topic subscribes it.',
       params: QueueParams,
-      responses: withErrors({ 204: { description: 'Deleted.' } }, 409),
+      responses: withErrors(
+        { 204: { description: 'Deleted.' } },
+        {
+          404: 'QueueNotFound.',
+          409: 'Conflict: another queue names it as deadLetterQueue, or a topic subscribes it (the message says which).',
+        },
+      ),
       handle: async (c, { params }) => {
         await engine.deleteQueue(params.queue);
         return noContent(c);
@@ -94,9 +132,16 @@ export function queueEndpoints({ engine }: RouteDeps): Endpoint[] {
       method: 'post',
       path: '/v1/queues/{queue}/purge',
       summary: 'Remove every message of a queue',
+      description:
+        'Every message of the queue, in any state, is gone; outstanding receipts answer 409 ' +
+        'ReceiptExpired from now on. The configuration and the deduplication records stay. The ' +
+        'body is empty or {}.',
       params: QueueParams,
       body: { schema: EmptyRequest, emptyIsObject: true },
-      responses: withErrors({ 204: { description: 'Purged.' } }),
+      responses: withErrors(
+        { 204: { description: 'Purged.' } },
+        { 400: 'InvalidJson or ValidationError: a body other than {}.', 404: 'QueueNotFound.' },
+      ),
       handle: async (c, { params }) => {
         await engine.purgeQueue(params.queue);
         return noContent(c);
@@ -106,9 +151,22 @@ export function queueEndpoints({ engine }: RouteDeps): Endpoint[] {
       method: 'post',
       path: '/v1/queues/{queue}/redrive',
       summary: 'Move dead letters back: to `to`, or each to its source queue',
+      description:
+        'Moves messages out of this queue, used as a dead-letter queue: to the queue to, or, ' +
+        'without to, each message that carries deadLetter to its deadLetter.sourceQueue (others ' +
+        'stay). At most maxMessages (default all). A moved message keeps its id, body, ' +
+        'attributes, priority, groupId and publishedAt, loses deadLetter, starts again at ' +
+        "receiveCount 0 and takes the last place in its target's publish order, in the order the " +
+        'messages had; a full target takes them anyway. Answers how many moved.',
       params: QueueParams,
       body: { schema: RedriveRequest, emptyIsObject: true },
-      responses: withErrors({ 200: jsonResponse('How many messages moved.', RedriveResponse) }),
+      responses: withErrors(
+        { 200: jsonResponse('How many messages moved.', RedriveResponse) },
+        {
+          400: 'InvalidJson or ValidationError: an unknown field, maxMessages below 1, or to naming this queue.',
+          404: 'QueueNotFound: this queue, or the queue named by to.',
+        },
+      ),
       handle: async (c, { params, body }) => {
         // Moving a queue's messages to its own end would meet them again further down the scan.
         if (body.to === params.queue) {

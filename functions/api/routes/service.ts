@@ -14,7 +14,10 @@ export function healthEndpoint({ engine }: RouteDeps): Endpoint {
     method: 'get',
     path: '/v1/health',
     summary: 'Whether the store answers',
-    responses: withErrors({ 200: jsonResponse('The store answers.', HealthResponse) }),
+    description:
+      '200 {status: ok} when the store answers, 503 ServiceUnavailable otherwise. On the local ' +
+      'server it never needs the token; deployed, it needs SigV4 like every route.',
+    responses: withErrors({ 200: jsonResponse('The store answers.', HealthResponse) }, { open: true }),
     handle: async (c) => {
       try {
         await engine.health();
@@ -35,6 +38,9 @@ export function openApiEndpoint(document: () => unknown): Endpoint {
     method: 'get',
     path: '/v1/openapi.json',
     summary: 'This API as an OpenAPI 3.1 document',
+    description:
+      'This document: OpenAPI 3.1, generated from the same schemas the server validates ' +
+      'requests with. The contract in words is docs/api.md in the repository.',
     responses: withErrors({ 200: { description: 'The OpenAPI 3.1 document.' } }),
     handle: async (c) => json(c, 200, document()),
   });

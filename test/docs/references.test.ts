@@ -1,0 +1,127 @@
+/**
+ * The docs stand on their own: every relative link in README.md and docs/*.md, and every Markdown
+ * file they name, is a file of this repository; and the OpenAPI document the server serves
+ * describes every operation and every error answer it can give (docs/api.md is the contract).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../functions/api/app';
+import { throwingEngine } from '../api/support';
+import { repoRoot } from '../e2e/local-server-process';
+
+const docs = [
+  'README.md',
+  ...readdirSync(join(repoRoot, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
+
+/** Markdown without its fenced code blocks (a snippet's `a.md` is not a reference). */
+function prose(path: string): string {
+  return readFileSync(join(repoRoot, path), 'utf8').replace(/^```[\s\S]*?^```/gm, '');
+}
+
+describe('the docs', () => {
+  it('include the contract, docs/api.md, without the future work of the binding copy', () => {
+    const api = readFileSync(join(repoRoot, 'docs/api.md'), 'utf8');
+    expect(api).toMatch(/^# Postbox HTTP API, version 1/);
+    expect(api).not.toContain('Additions');
+    expect(api).not.toMatch(/\/v1\/schedules|X-Amz-Target/);
+  });
+
+  it.each(docs)('%s: every relative link points at a file of the repository', (doc) => {
+    const links = [...prose(doc).matchAll(/!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map(
+      (match) => match[1] ?? '',
+    );
+    const missing = links
+      .filter((link) => !/^[a-z]+:/i.test(link) && !link.startsWith('#'))
+      .map((link) => link.split('#')[0] ?? '')
+      .filter((target) => !existsSync(join(repoRoot, dirname(doc), decodeURIComponent(target))));
+    expect(missing).toEqual([]);
+  });
+
+  it.each(docs)('%s: every Markdown file it names is in the repository', (doc) => {
+    const named = [...prose(doc).matchAll(/[\w./-]*\b[\w-]+\.md\b/g)].map((match) => match[0]);
+    const missing = named.filter(
+      (name) => !existsSync(join(repoRoot, dirname(doc), name)) && !existsSync(join(repoRoot, name)),
+    );
+    expect(missing.map((name) => `${relative(repoRoot, join(repoRoot, doc))}: ${name}`)).toEqual([]);
+  });
+});
+
+interface Operation {
+  summary?: string;
+  description?: string;
+  responses: Record<
+    string,
+    { description: string; headers?: object; content?: Record<string, { schema: { $ref?: string } }> }
+  >;
+}
+
+/** Every error status each operation can answer (beyond 400, 413, 500, 503, and 401 for all but health). */
+const ownErrors: Record<string, string[]> = {
+  'PUT /v1/queues/{queue}': ['404', '409'],
+  'GET /v1/queues/{queue}': ['404'],
+  'DELETE /v1/queues/{queue}': ['404', '409'],
+  'GET /v1/queues': [],
+  'POST /v1/queues/{queue}/purge': ['404'],
+  'POST /v1/queues/{queue}/redrive': ['404'],
+  'POST /v1/queues/{queue}/messages': ['404', '429'],
+  'POST /v1/queues/{queue}/messages/batch': ['404'],
+  'GET /v1/queues/{queue}/messages': ['404'],
+  'GET /v1/queues/{queue}/messages/{id}': ['404'],
+  'PATCH /v1/queues/{queue}/messages/{id}': ['404', '409'],
+  'DELETE /v1/queues/{queue}/messages/{id}': ['404'],
+  'POST /v1/queues/{queue}/receive': ['404'],
+  'POST /v1/queues/{queue}/ack': ['404', '409'],
+  'POST /v1/queues/{queue}/release': ['404', '409'],
+  'POST /v1/queues/{queue}/extend': ['404', '409'],
+  'PUT /v1/topics/{topic}': ['404'],
+  'GET /v1/topics/{topic}': ['404'],
+  'GET /v1/topics': [],
+  'DELETE /v1/topics/{topic}': ['404'],
+  'POST /v1/topics/{topic}/messages': ['404', '429'],
+  'GET /v1/health': [],
+  'GET /v1/openapi.json': [],
+};
+
+describe('the OpenAPI document', () => {
+  it('describes every operation and lists every error answer it can give, in the error shape', async () => {
+    const answer = await createApp({ engine: throwingEngine() }).request('/v1/openapi.json');
+    const doc = (await answer.json()) as {
+      info: { description: string };
+      paths: Record<string, Record<string, Operation>>;
+    };
+    expect(doc.info.description).toContain('docs/api.md');
+    expect(doc.info.description).not.toContain('shared/');
+
+    const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, operation]) => ({
+        name: `${method.toUpperCase()} ${path}`,
+        operation,
+      })),
+    );
+    expect(operations.map(({ name }) => name).sort()).toEqual(Object.keys(ownErrors).sort());
+    for (const { name, operation } of operations) {
+      expect(operation.summary, name).toBeTruthy();
+      expect(operation.description?.length ?? 0, name).toBeGreaterThan(40);
+      const statuses = Object.keys(operation.responses).filter((status) => Number(status) >= 400);
+      const common =
+        name === 'GET /v1/health' ? ['400', '413', '500', '503'] : ['400', '401', '413', '500', '503'];
+      expect(statuses.sort(), name).toEqual([...common, ...(ownErrors[name] ?? [])].sort());
+      for (const status of statuses) {
+        const response = operation.responses[status];
+        expect(response?.content?.['application/json']?.schema.$ref, `${name} ${status}`).toBe(
+          '#/components/schemas/Error',
+        );
+        // Each names the contract's codes it stands for, e.g. "QueueNotFound." or "Conflict: …".
+        expect(response?.description, `${name} ${status}`).toMatch(/^[A-Z][A-Za-z]+(:|\.| or | for |,)/);
+        if (status === '429' || status === '503')
+          expect(response?.headers, `${name} ${status}`).toHaveProperty('Retry-After');
+      }
+    }
+    const put = doc.paths['/v1/queues/{queue}']?.put;
+    expect(put?.description).toMatch(/partial merge: a field left out keeps its current value/);
+  });
+});
