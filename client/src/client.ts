@@ -10,6 +10,7 @@ import { isExecuteApiUrl, type SigV4Options, sigV4Authorizer } from './sigv4';
 import type {
   AckBatchEntry,
   BrowseOptions,
+  ConsumerStatus,
   DeliveredMessage,
   ExtendResult,
   Health,
@@ -21,8 +22,11 @@ import type {
   PublishResult,
   Queue,
   QueueOptions,
+  QueueRates,
   QueueWithCounts,
   ReceiveOptions,
+  RedriveMessageOptions,
+  RedriveMessageResult,
   RedriveOptions,
   RedriveResult,
   RescheduleInput,
@@ -551,6 +555,61 @@ export class PostboxClient {
       ...call,
     });
     return answer.data;
+  }
+
+  /**
+   * Moves one ready or delayed message back to its dead letter's source queue, or to `to`;
+   * answers where it is now (it keeps its id).
+   *
+   * @example
+   * ```ts
+   * await client.redriveMessage('orders-dlq', id);
+   * ```
+   */
+  async redriveMessage(
+    queue: string,
+    id: string,
+    options?: RedriveMessageOptions & CallOptions,
+  ): Promise<RedriveMessageResult> {
+    const [body, call] = split(options);
+    const answer = await this.transport.send<RedriveMessageResult>({
+      method: 'POST',
+      path: ['v1', 'queues', queue, 'messages', id, 'redrive'],
+      body,
+      repeat: 'once',
+      ...call,
+    });
+    return answer.data;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Operating
+
+  /**
+   * Published, delivered and acked messages per second (over the last 10 s) and in total, as
+   * counted by the server process that answers: locally everything; deployed, one Lambda
+   * instance's share. It reads nothing from the store.
+   *
+   * @example
+   * ```ts
+   * const { published, acked } = await client.rates('orders');
+   * ```
+   */
+  async rates(queue: string, call?: CallOptions): Promise<QueueRates> {
+    return this.get(['v1', 'queues', queue, 'rates'], undefined, call);
+  }
+
+  /**
+   * The local runtime's consumers and their state (running, idle, failing); deployed, none.
+   *
+   * @example
+   * ```ts
+   * for (const consumer of await client.consumers()) console.log(consumer.queue, consumer.state);
+   * ```
+   */
+  async consumers(call?: CallOptions): Promise<ConsumerStatus[]> {
+    const answer = await this.get<{ consumers: ConsumerStatus[] }>(['v1', 'consumers'], undefined, call);
+    return answer.consumers;
   }
 
   // -------------------------------------------------------------------------------------------

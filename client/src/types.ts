@@ -8,6 +8,12 @@
  */
 import type { z } from 'zod';
 import type {
+  ConsumerStatusSchema,
+  RatesResponse,
+  RedriveMessageRequest,
+  RedriveMessageResponse,
+} from '../../functions/api/operations-schemas';
+import type {
   AckBatchResponse,
   BrowseQuery,
   DeadLetterSchema,
@@ -114,6 +120,18 @@ export type RescheduleInput = WithDate<z.input<typeof RescheduleRequest>>;
 export type RedriveOptions = z.input<typeof RedriveRequest>;
 /** `{ moved }`. */
 export type RedriveResult = z.output<typeof RedriveResponse>;
+/** Options of the redrive of one message: `to`. */
+export type RedriveMessageOptions = z.input<typeof RedriveMessageRequest>;
+/** `{ queue, id }`: where the message is now. */
+export type RedriveMessageResult = z.output<typeof RedriveMessageResponse>;
+
+// ---------------------------------------------------------------------------------------------
+// Operating
+
+/** A queue's published/delivered/acked rates through the answering server process. */
+export type QueueRates = z.output<typeof RatesResponse>;
+/** One consumer of the local runtime and its state. */
+export type ConsumerStatus = z.output<typeof ConsumerStatusSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Topics

@@ -12,7 +12,7 @@ import { QueuePage } from './pages/queue';
 import { QueuesPage } from './pages/queues';
 import { TopicPage } from './pages/topic';
 import { TopicsPage } from './pages/topics';
-import { href, type Route, useRoute } from './router';
+import { CONSOLE_BASE, deepLinkHash, href, type Route, useRoute } from './router';
 import { forgetToken, readToken } from './token';
 import './styles.css';
 
@@ -97,6 +97,10 @@ function titleOf(route: Route): string {
       return 'Not found';
   }
 }
+
+// A page opened by path: the same page by hash, at /ui/ (relative links and reloads stay right).
+const deepLink = deepLinkHash(window.location.pathname, window.location.hash);
+if (deepLink) window.history.replaceState(null, '', `${CONSOLE_BASE}${deepLink}`);
 
 const root = document.getElementById('app');
 if (root) {

@@ -1,6 +1,8 @@
 /**
  * Hash routes, so the server serves one index.html for every page:
  * `#/queues`, `#/queues/{queue}`, `#/queues/{queue}/messages/{id}`, `#/topics`, `#/topics/{topic}`.
+ * The same pages by path (`/ui/queues/orders`, a link typed or pasted) get index.html too, and
+ * become their hash route on load (`deepLinkHash`).
  */
 import { useEffect, useState } from 'preact/hooks';
 
@@ -33,6 +35,19 @@ export function parseRoute(hash: string): Route {
   if (first === 'topics' && second !== undefined && third === undefined)
     return { page: 'topic', topic: second };
   return { page: 'notFound', path };
+}
+
+/** Where the server serves the console. */
+export const CONSOLE_BASE = '/ui/';
+
+/**
+ * The hash route a path under /ui/ names (`/ui/queues/orders` → `#/queues/orders`), or undefined
+ * for /ui/ itself. A hash already there wins: it is the console's own link.
+ */
+export function deepLinkHash(pathname: string, hash: string): string | undefined {
+  if (!pathname.startsWith(CONSOLE_BASE) || hash.replace(/^#\/?/, '') !== '') return undefined;
+  const rest = pathname.slice(CONSOLE_BASE.length).replace(/\/+$/, '');
+  return rest === '' ? undefined : `#/${rest}`;
 }
 
 const seg = encodeURIComponent;

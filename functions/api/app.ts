@@ -11,10 +11,12 @@ import { bearerAuth } from './auth';
 import type { Endpoint } from './endpoint';
 import { errorBody, HttpError, logUnexpected, toErrorAnswer } from './errors';
 import { json } from './present';
+import { meteredEngine, RateMeter } from './rates';
 import { mountEndpoints } from './router';
 import type { RouteDeps } from './routes/deps';
 import { leaseEndpoints } from './routes/leases';
 import { messageEndpoints } from './routes/messages';
+import { type ConsumerSource, operationEndpoints } from './routes/operations';
 import { queueEndpoints } from './routes/queues';
 import { healthEndpoint, openApiEndpoint } from './routes/service';
 import { topicEndpoints } from './routes/topics';
@@ -28,10 +30,19 @@ export interface AppOptions {
   token?: string;
   /** Epoch ms. @default Date.now */
   clock?: Clock;
+  /**
+   * Counts publishes, deliveries and acks for `GET /v1/queues/{q}/rates`. Pass one to share it
+   * with other users of the engine in this process (the local consumers). @default a new one
+   */
+  rates?: RateMeter;
+  /** The consumers this process runs, for `GET /v1/consumers`. @default none */
+  consumers?: ConsumerSource;
 }
 
 export function createApp(options: AppOptions): Hono {
-  const deps: RouteDeps = { engine: options.engine, clock: options.clock ?? Date.now };
+  const clock = options.clock ?? Date.now;
+  const rates = options.rates ?? new RateMeter(clock);
+  const deps: RouteDeps = { engine: meteredEngine(options.engine, rates), clock };
   const app = new OpenAPIHono<BlankEnv>();
 
   app.onError((error, c) => {
@@ -52,6 +63,7 @@ export function createApp(options: AppOptions): Hono {
     ...messageEndpoints(deps),
     ...leaseEndpoints(deps),
     ...topicEndpoints(deps),
+    ...operationEndpoints(deps, { rates, consumers: options.consumers ?? (() => []) }),
     healthEndpoint(deps),
     // Built on first use, after every route is registered, then kept.
     openApiEndpoint(() => {

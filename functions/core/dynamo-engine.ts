@@ -13,6 +13,7 @@ import { QueueMetaCache, queueOf } from './queue-meta';
 import { Queues } from './queues';
 import { Receiver } from './receive';
 import { Redriver } from './redrive';
+import { MessageRedriver } from './redrive-message';
 import { Rescheduler } from './reschedule';
 import { Signals } from './signals';
 import { Store } from './store';
@@ -58,6 +59,7 @@ export class DynamoEngine implements Engine {
   private readonly dueWork: DueWork;
   private readonly rescheduler: Rescheduler;
   private readonly redriver: Redriver;
+  private readonly messageRedriver: MessageRedriver;
   private readonly topics: Topics;
 
   constructor(options: DynamoEngineOptions) {
@@ -74,6 +76,7 @@ export class DynamoEngine implements Engine {
     this.dueWork = new DueWork(this.store, this.metas, clock, signals);
     this.rescheduler = new Rescheduler(this.store, this.metas, clock, signals);
     this.redriver = new Redriver(this.store, this.metas, clock, signals);
+    this.messageRedriver = new MessageRedriver(this.store, this.metas, clock, signals);
   }
 
   putQueue(name: string, fields: Partial<QueueConfig>) {
@@ -152,6 +155,10 @@ export class DynamoEngine implements Engine {
 
   redrive(queue: string, options: { to?: string; maxMessages?: number }) {
     return this.redriver.redrive(queue, options);
+  }
+
+  redriveMessage(queue: string, id: string, options: { to?: string }) {
+    return this.messageRedriver.redrive(queue, id, options);
   }
 
   putTopic(name: string, subscriptions: Subscription[]) {

@@ -68,6 +68,11 @@ export interface Engine {
   rescheduleMessage(queue: string, id: string, input: RescheduleInput): Promise<MessageView>;
   /** Moves dead letters back: to `to`, or each to the queue it came from. */
   redrive(queue: string, options: { to?: string; maxMessages?: number }): Promise<{ moved: number }>;
+  /**
+   * Moves one ready or delayed message to `to`, or back to its dead letter's source queue; in
+   * flight or not a dead letter without `to`: Conflict. Answers where it went.
+   */
+  redriveMessage(queue: string, id: string, options: { to?: string }): Promise<{ queue: string; id: string }>;
 
   putTopic(name: string, subscriptions: Subscription[]): Promise<{ topic: Topic; created: boolean }>;
   getTopic(name: string): Promise<Topic>;

@@ -65,10 +65,20 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+/**
+ * A page of the console named by path (`/ui/queues/orders/messages/{id}`, `/ui/topics`): answered
+ * with index.html, whose script turns the path into the console's hash route. Names and ids are
+ * letters, digits, '_' and '-' (the contract), so no dot, no escape and no traversal can match.
+ */
+const DEEP_LINK = /^(?:queues|topics)(?:\/[A-Za-z0-9_-]+)*\/?$/;
+
 // One or more plain segments: letters, digits, '.', '_', '-'; no segment of dots only.
 const SAFE_PATH = /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 
-/** Answers requests under `/ui`; anything else is not its business (undefined). */
+/**
+ * Answers requests under `/ui`, and a browser's `GET /` (sent to `/ui/`); anything else is not its
+ * business (undefined): `POST /` and `/?Action=…` stay the app's (the SQS endpoint).
+ */
 export type ConsoleFiles = (request: Request) => Promise<Response | undefined>;
 
 export interface ConsoleFilesOptions {
@@ -80,6 +90,13 @@ export function consoleFiles(options: ConsoleFilesOptions = {}): ConsoleFiles {
   const dir = resolve(options.dir ?? consoleDistDir());
   return async (request) => {
     const url = new URL(request.url);
+    if (
+      url.pathname === '/' &&
+      url.search === '' &&
+      (request.method === 'GET' || request.method === 'HEAD')
+    ) {
+      return redirect(CONSOLE_PATH, 302);
+    }
     if (url.pathname !== '/ui' && !url.pathname.startsWith(CONSOLE_PATH)) return undefined;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return errorAnswer(405, 'MethodNotAllowed', `The console's files take GET and HEAD only.`, {
@@ -109,7 +126,7 @@ export function consoleFiles(options: ConsoleFilesOptions = {}): ConsoleFiles {
  * never become segments; the resolved file is checked against `dir` once more.
  */
 export function fileOf(dir: string, path: string): string | undefined {
-  if (path === '') return join(dir, 'index.html');
+  if (path === '' || DEEP_LINK.test(path)) return join(dir, 'index.html');
   if (!SAFE_PATH.test(path)) return undefined;
   const file = resolve(dir, path);
   const inside = relative(dir, file);
@@ -131,8 +148,9 @@ export async function ensureConsoleBuilt(): Promise<void> {
   await buildConsole({ consoleDir: source });
 }
 
-function redirect(location: string): Response {
-  return new Response(null, { status: 308, headers: { ...SECURITY_HEADERS, Location: location } });
+/** 308 for /ui → /ui/ (permanent); 302 for / → /ui/ (the app may one day answer `/` itself). */
+function redirect(location: string, status: 302 | 308 = 308): Response {
+  return new Response(null, { status, headers: { ...SECURITY_HEADERS, Location: location } });
 }
 
 function notFound(path: string): Response {

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import type { ConsumerStatus } from '../api/routes/operations';
 import type { Engine } from '../core/engine';
 import { sleep } from '../core/store';
 import { type Consumer, consumerId } from '../dispatcher/consumer';
@@ -20,6 +21,7 @@ import {
   type Invoker,
   processBatch,
 } from '../dispatcher/dispatch';
+import { ConsumerStatusBoard } from './consumer-status';
 
 export type Handler = (
   // biome-ignore lint/suspicious/noExplicitAny: a user's handler, called as Lambda would call it
@@ -46,6 +48,8 @@ export interface LocalConsumersOptions {
 export interface LocalConsumers {
   /** Stops receiving; resolves when the batches under way are settled. */
   stop(): Promise<void>;
+  /** Each consumer's state and counts now (`GET /v1/consumers`). */
+  status(): ConsumerStatus[];
 }
 
 /** Loads every handler first (a typo fails the start, not the first message), then starts the workers. */
@@ -66,16 +70,19 @@ export async function startConsumers(options: LocalConsumersOptions): Promise<Lo
   };
 
   const abort = new AbortController();
-  const workers = options.consumers.flatMap((consumer) =>
+  const board = new ConsumerStatusBoard(options.consumers);
+  const workers = options.consumers.flatMap((consumer, index) =>
     Array.from({ length: consumer.concurrency }, () =>
-      work(deps, consumer, abort.signal, options.waitSeconds ?? 20, log),
+      work(deps, consumer, abort.signal, options.waitSeconds ?? 20, log, { board, index }),
     ),
   );
   return {
     stop: async () => {
+      board.stop();
       abort.abort();
       await Promise.all(workers);
     },
+    status: () => board.list(),
   };
 }
 
@@ -85,14 +92,25 @@ async function work(
   signal: AbortSignal,
   waitSeconds: number,
   log: (line: string) => void,
+  { board, index }: { board: ConsumerStatusBoard; index: number },
 ): Promise<void> {
   let lastError = '';
   while (!signal.aborted) {
     try {
       const batch = await claimBatch(deps.engine, consumer, { waitSeconds, signal });
       lastError = '';
-      if (batch.length > 0) await processBatch(deps, consumer, batch);
+      board.receiveWorked(index);
+      if (batch.length > 0) {
+        board.batchStarted(index);
+        let report: BatchReport | undefined;
+        try {
+          report = await processBatch(deps, consumer, batch);
+        } finally {
+          board.batchDone(index, report);
+        }
+      }
     } catch (error) {
+      if (!signal.aborted) board.receiveFailed(index, error as Error);
       // The queue may not exist yet, or the store is briefly away: try again, saying so once.
       const text = `${(error as Error).name}: ${(error as Error).message}`;
       if (text !== lastError) log(`Consumer ${consumerId(consumer)}: ${text} (retrying every second)`);

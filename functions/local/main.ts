@@ -8,6 +8,7 @@
 import './sdk-node-warning';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createApp } from '../api/app';
+import { meteredEngine, RateMeter } from '../api/rates';
 import { DynamoEngine } from '../core/dynamo-engine';
 import { ensureTable } from '../core/table';
 import { type LocalConfig, readConfig } from './config';
@@ -84,7 +85,9 @@ async function start(config: LocalConfig): Promise<void> {
   const dynamoEngine = new DynamoEngine({ client, tableName: config.tableName });
   const dueTracker = new DueTracker({ engine: dynamoEngine });
   const engine = new TrackedEngine(dynamoEngine, dueTracker);
-  const app = createApp({ engine, token: config.token });
+  // One meter for the API and the consumers; the app answers their state (GET /v1/consumers).
+  const rates = new RateMeter();
+  const app = createApp({ engine, token: config.token, rates, consumers: () => consumers?.status() ?? [] });
   // The API works without the console, so a failed build is reported, not fatal.
   const consoleProblem = await ensureConsoleBuilt().then(
     () => undefined,
@@ -96,7 +99,7 @@ async function start(config: LocalConfig): Promise<void> {
     consoleFiles: consoleProblem === undefined ? consoleFiles() : undefined,
   });
   dueWork = startDueWork({ due: dueTracker });
-  consumers = await startConsumers({ engine, consumers: consumerList });
+  consumers = await startConsumers({ engine: meteredEngine(engine, rates), consumers: consumerList });
   console.log(`Postbox listening on ${server.url} (${storeNote})`);
   if (consoleProblem === undefined) console.log(`Web console: ${server.url}${CONSOLE_PATH}`);
   else console.error(`The web console could not be built (npm run build:console): ${consoleProblem}`);

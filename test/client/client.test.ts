@@ -207,6 +207,29 @@ describe('looking at and changing messages', () => {
     const conflict = await failure(client.deleteQueue(dlq));
     expect(conflict).toMatchObject({ status: 409, code: 'Conflict' });
   });
+
+  it('redrives one dead letter, and reads the rates and consumers of the server', async () => {
+    const source = queueName('src');
+    const dlq = queueName('dlq');
+    await client.createQueue(dlq);
+    await client.createQueue(source, { deadLetterQueue: dlq, maxReceiveCount: 1 });
+    const { id } = await client.publish(source, 'poison');
+    const [message] = await client.receive(source);
+    await client.release(source, message?.receipt ?? '');
+    expect(await client.redriveMessage(dlq, id)).toEqual({ queue: source, id });
+    const again = await failure(client.redriveMessage(dlq, id));
+    expect(again).toMatchObject({ status: 404, code: 'MessageNotFound' });
+
+    const rates = await client.rates(source);
+    expect(rates).toMatchObject({
+      queue: source,
+      scope: 'process',
+      published: { total: 1 },
+      delivered: { total: 1 },
+    });
+    expect(rates.published.perSecond).toBeGreaterThan(0);
+    expect(Array.isArray(await client.consumers())).toBe(true);
+  });
 });
 
 describe('topics', () => {

@@ -67,6 +67,43 @@ describe('consoleFiles', () => {
     expect(await get('/ui/.%2e/secret.json')).toBeUndefined();
   });
 
+  it('answers the console’s pages by path (deep links) with index.html, and nothing else that looks like one', async () => {
+    for (const path of [
+      '/ui/queues',
+      '/ui/queues/orders',
+      '/ui/queues/orders/',
+      '/ui/queues/orders/messages/01JDX3-abc_9',
+      '/ui/topics',
+      '/ui/topics/order-events',
+    ]) {
+      const response = await get(path);
+      expect(response?.status, path).toBe(200);
+      expect(response?.headers.get('content-type'), path).toBe('text/html; charset=utf-8');
+      expect(response?.headers.get('content-security-policy'), path).toBe(CONSOLE_CSP);
+      expect(await response?.text(), path).toContain('<title>t</title>');
+    }
+    for (const path of [
+      '/ui/queues/..%2f..%2fsecret.json',
+      '/ui/queues/a.b',
+      '/ui/queues/%3Cscript%3E',
+      '/ui/other/orders',
+      '/ui/queuesx',
+      '/ui/queues//orders',
+    ]) {
+      expect((await get(path))?.status, path).toBe(404);
+    }
+  });
+
+  it('sends a browser’s GET / to the console, and leaves POST / and /?Action= to the app', async () => {
+    for (const method of ['GET', 'HEAD']) {
+      const response = await get('/', method);
+      expect(response?.status, method).toBe(302);
+      expect(response?.headers.get('location'), method).toBe('/ui/');
+    }
+    expect(await get('/', 'POST')).toBeUndefined();
+    expect(await get('/?Action=ListQueues')).toBeUndefined();
+  });
+
   it('checks paths segment by segment', () => {
     expect(fileOf(dir, '')).toBe(join(dir, 'index.html'));
     expect(fileOf(dir, 'assets/logo.svg')).toBe(join(dir, 'assets', 'logo.svg'));
@@ -113,6 +150,10 @@ describe('local server with the console', () => {
     expect((await fetch(`${server.url}/ui/`)).status).toBe(200);
     expect((await fetch(`${server.url}/ui/app.css`)).status).toBe(200);
     expect((await fetch(`${server.url}/v1/queues`)).status).toBe(401);
-    expect((await fetch(`${server.url}/`)).status).toBe(401);
+    const root = await fetch(`${server.url}/`, { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/ui/');
+    expect((await fetch(`${server.url}/`, { method: 'POST' })).status).toBe(401);
+    expect((await fetch(`${server.url}/v1/queues/orders/x`)).status).toBe(401);
   });
 });

@@ -1,0 +1,116 @@
+/**
+ * What an operator looks at and fixes beyond the core contract (the console uses all three):
+ * a queue's message rates through this server process, the local runtime's consumers, and the
+ * redrive of one message.
+ */
+import { ValidationError } from '../../core/errors';
+import { defineEndpoint, type Endpoint } from '../endpoint';
+import {
+  ConsumersResponse,
+  RatesResponse,
+  RedriveMessageRequest,
+  RedriveMessageResponse,
+} from '../operations-schemas';
+import { json } from '../present';
+import type { QueueRates, RateMeter } from '../rates';
+import { MessageParams, QueueParams } from '../schemas';
+import { isoTime } from '../times';
+import type { RouteDeps } from './deps';
+import { jsonResponse, withErrors } from './responses';
+
+/** One consumer of the local runtime as it is now (functions/local/consumer-status.ts keeps it). */
+export interface ConsumerStatus {
+  queue: string;
+  handler: string;
+  batchSize: number;
+  concurrency: number;
+  visibilityTimeoutSeconds: number;
+  state: 'idle' | 'running' | 'failing' | 'stopped';
+  batchesInFlight: number;
+  handled: number;
+  failed: number;
+  /** Epoch ms. */
+  lastBatchAt: number | null;
+  lastError: { at: number; message: string } | null;
+}
+
+/** The consumers this process runs: the local runtime's; none in the deployed api function. */
+export type ConsumerSource = () => ConsumerStatus[];
+
+const presentRate = (queue: string, rates: QueueRates) => ({
+  queue,
+  scope: 'process' as const,
+  windowSeconds: rates.windowSeconds,
+  since: isoTime(rates.since),
+  published: rates.published,
+  delivered: rates.delivered,
+  acked: rates.acked,
+});
+
+const presentConsumer = (consumer: ConsumerStatus) => ({
+  queue: consumer.queue,
+  handler: consumer.handler,
+  batchSize: consumer.batchSize,
+  concurrency: consumer.concurrency,
+  visibilityTimeoutSeconds: consumer.visibilityTimeoutSeconds,
+  state: consumer.state,
+  batchesInFlight: consumer.batchesInFlight,
+  handled: consumer.handled,
+  failed: consumer.failed,
+  lastBatchAt: consumer.lastBatchAt === null ? null : isoTime(consumer.lastBatchAt),
+  lastError: consumer.lastError && {
+    at: isoTime(consumer.lastError.at),
+    message: consumer.lastError.message,
+  },
+});
+
+export function operationEndpoints(
+  { engine }: RouteDeps,
+  { rates, consumers }: { rates: RateMeter; consumers: ConsumerSource },
+): Endpoint[] {
+  return [
+    defineEndpoint({
+      method: 'get',
+      path: '/v1/queues/{queue}/rates',
+      summary:
+        'Message rates (published, delivered, acked per second) through this server process; reads nothing from the store',
+      params: QueueParams,
+      responses: withErrors({
+        200: jsonResponse('The rates; zeros for a queue this process has not seen.', RatesResponse),
+      }),
+      // No store read, on purpose: the answer costs nothing, and so it cannot tell a queue that
+      // does not exist from one that is quiet.
+      handle: async (c, { params }) => json(c, 200, presentRate(params.queue, rates.rates(params.queue))),
+    }),
+    defineEndpoint({
+      method: 'get',
+      path: '/v1/consumers',
+      summary:
+        "The local runtime's consumers and their state (deployed: an empty list; consumers are Lambda functions)",
+      responses: withErrors({ 200: jsonResponse('Every consumer of this process.', ConsumersResponse) }),
+      handle: async (c) => json(c, 200, { consumers: consumers().map(presentConsumer) }),
+    }),
+    defineEndpoint({
+      method: 'post',
+      path: '/v1/queues/{queue}/messages/{id}/redrive',
+      summary: 'Move one dead letter back to its source queue, or to `to`',
+      params: MessageParams,
+      body: { schema: RedriveMessageRequest, emptyIsObject: true },
+      responses: withErrors(
+        { 200: jsonResponse('Moved: where the message is now.', RedriveMessageResponse) },
+        409,
+      ),
+      handle: async (c, { params, body }) => {
+        if (body.to === params.queue) {
+          throw new ValidationError(`'to' cannot be the queue itself ('${params.queue}').`);
+        }
+        const moved = await engine.redriveMessage(
+          params.queue,
+          params.id,
+          body.to === undefined ? {} : { to: body.to },
+        );
+        return json(c, 200, moved);
+      },
+    }),
+  ];
+}
