@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { version } from '../../package.json';
+import { registerDev } from './commands/dev';
 import { registerMessages } from './commands/messages';
 import { registerPublish } from './commands/publish';
 import { registerQueues } from './commands/queues';
@@ -48,6 +49,7 @@ Examples:
   registerStats(program);
   registerTopics(program);
   registerUi(program);
+  registerDev(program);
 
   program
     .command('health')

@@ -3,7 +3,6 @@
  * API Gateway HTTP API that authorizes every request with IAM (SigV4).
  */
 
-import * as path from 'node:path';
 import { type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -11,12 +10,10 @@ import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { postboxFunction } from './function-code';
 import type { PostboxTable } from './table';
-
-const REPO_ROOT = path.resolve(__dirname, '../..');
 
 /**
  * API Gateway HTTP APIs give up on an integration after 29 s at most (CDK's bound; AWS documents
@@ -117,7 +114,7 @@ function isConcrete(value: number | undefined): value is number {
  */
 export class PostboxApi extends Construct {
   /** The function that serves every route. */
-  public readonly apiFunction: nodejs.NodejsFunction;
+  public readonly apiFunction: lambda.Function;
   /** The HTTP API. */
   public readonly httpApi: apigwv2.HttpApi;
   /** The `$default` stage: throttled, access-logged, auto-deployed. */
@@ -270,7 +267,7 @@ export class PostboxApi extends Construct {
     props: PostboxApiProps,
     retention: logs.RetentionDays,
     removalPolicy: RemovalPolicy,
-  ): nodejs.NodejsFunction {
+  ): lambda.Function {
     const logGroup = new logs.LogGroup(this, 'FunctionLogs', { retention, removalPolicy });
     // An own role instead of the default one with AWSLambdaBasicExecutionRole: that managed policy
     // may write to every log group in the account; this role writes to its own group only.
@@ -280,11 +277,7 @@ export class PostboxApi extends Construct {
     });
     logGroup.grantWrite(role);
 
-    const fn = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(REPO_ROOT, 'functions/api/lambda.ts'),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+    const fn = postboxFunction(this, 'Function', 'api', {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
@@ -295,16 +288,6 @@ export class PostboxApi extends Construct {
         // The one place configuration enters; lambda.ts reads it once and passes it down.
         POSTBOX_TABLE: props.table.table.tableName,
         NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node22',
-        // The local esbuild only: Docker cannot run here, and bundling must work offline.
-        forceDockerBundling: false,
-        // Ship the AWS SDK version the engine was tested with, not whatever the runtime carries.
-        bundleAwsSDK: true,
       },
     });
     Validations.of(fn).acknowledge({ id: 'AwsSolutions::AwsSolutions-L1', reason: RUNTIME_REASON });

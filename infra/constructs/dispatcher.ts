@@ -8,21 +8,18 @@
  *                            through a role that may invoke the dispatcher and nothing else
  *   an EventBridge rule      the sweep, every minute: the safety net and the queue metrics
  */
-import * as path from 'node:path';
 import { Duration, Lazy, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { RUNTIME_REASON } from './api';
 import { consumerEntry, type PostboxConsumerProps } from './consumer';
+import { postboxFunction } from './function-code';
 import type { PostboxTable } from './table';
-
-const REPO_ROOT = path.resolve(__dirname, '../..');
 
 /** Options for {@link PostboxDispatcher}. */
 export interface PostboxDispatcherProps {
@@ -43,7 +40,7 @@ export interface PostboxDispatcherProps {
  * dispatcher.addConsumer({ queue: 'orders', handler: ordersFunction, batchSize: 5 });
  */
 export class PostboxDispatcher extends Construct {
-  public readonly dispatcherFunction: nodejs.NodejsFunction;
+  public readonly dispatcherFunction: lambda.Function;
   /** The group the dispatcher's one-time wake-up schedules live in. */
   public readonly scheduleGroup: scheduler.ScheduleGroup;
   /** The role EventBridge Scheduler invokes the dispatcher with; it may do nothing else. */
@@ -85,11 +82,7 @@ export class PostboxDispatcher extends Construct {
     });
     logGroup.grantWrite(role);
 
-    this.dispatcherFunction = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(REPO_ROOT, 'functions/dispatcher/lambda.ts'),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+    this.dispatcherFunction = postboxFunction(this, 'Function', 'dispatcher', {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
@@ -105,14 +98,6 @@ export class PostboxDispatcher extends Construct {
         POSTBOX_SCHEDULE_GROUP: this.scheduleGroup.scheduleGroupName,
         POSTBOX_SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
         NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node22',
-        forceDockerBundling: false,
-        bundleAwsSDK: true,
       },
     });
     props.table.grantEngineAccess(this.dispatcherFunction);

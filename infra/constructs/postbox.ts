@@ -8,7 +8,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { PostboxAlarms, type PostboxAlarmsProps } from './alarms';
 import { checkApiProps, PostboxApi, type PostboxApiProps } from './api';
@@ -62,7 +62,7 @@ export class Postbox extends Construct {
   /** The base URL of the HTTP API, ending in `/` (paths start with `v1/`). */
   public readonly apiUrl: string;
   /** The function behind every route of the HTTP API. */
-  public readonly apiFunction: nodejs.NodejsFunction;
+  public readonly apiFunction: lambda.Function;
   /** The HTTP API. */
   public readonly httpApi: apigwv2.HttpApi;
   /** The table construct, with `grantEngineAccess` for functions that run the engine. */
