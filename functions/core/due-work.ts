@@ -70,7 +70,7 @@ export class DueWork {
     let failure: unknown;
     for await (const queue of this.queueNames()) {
       try {
-        await this.runQueue(queue, now, sweepRetention);
+        await this.workOn(queue, now, sweepRetention);
       } catch (error) {
         if (error instanceof ServiceUnavailableError) throw error;
         failure ??= error;
@@ -79,19 +79,21 @@ export class DueWork {
     if (failure !== undefined) throw failure;
   }
 
-  private async runQueue(queue: string, now: number, sweepRetention: boolean): Promise<void> {
+  /** Promotes one queue's due timers (and tidies it when asked); undefined when it does not exist. */
+  private async workOn(queue: string, now: number, tidy: boolean): Promise<QueueMeta | undefined> {
     const meta = await this.metas.get(queue).catch((error: unknown) => {
       if (error instanceof QueueNotFoundError) return undefined;
       throw error;
     });
-    if (!meta) return;
+    if (!meta) return undefined;
     const partition = messagePartition(queue, meta.inc);
     const promoted = await this.promoteDue(meta, partition, now);
     if (promoted > 0) this.signals.notify(`available:${queue}`);
-    if (sweepRetention) {
+    if (tidy) {
       await this.dropExpiredReady(partition, now);
       await this.forgetExpiredDedupRecords(queue, now);
     }
+    return meta;
   }
 
   /**
@@ -102,19 +104,9 @@ export class DueWork {
    * takes), or null when it has none or does not exist.
    */
   async runQueue(queue: string, options: { tidy?: boolean } = {}): Promise<{ nextDueAt: number | null }> {
-    const now = this.clock();
-    const meta = await this.metas.get(queue).catch((error: unknown) => {
-      if (error instanceof QueueNotFoundError) return undefined;
-      throw error;
-    });
+    const meta = await this.workOn(queue, this.clock(), options.tidy ?? false);
     if (!meta) return { nextDueAt: null };
     const partition = messagePartition(queue, meta.inc);
-    const promoted = await this.promoteDue(meta, partition, now);
-    if (promoted > 0) this.signals.notify(`available:${queue}`);
-    if (options.tidy) {
-      await this.dropExpiredReady(partition, now);
-      await this.forgetExpiredDedupRecords(queue, now);
-    }
     const next = await this.store.send<QueryCommandOutput>(
       new QueryCommand({
         ...availabilityQuery(partition, { from: 'T', to: TIMERS_TO }, { limit: 1 }),

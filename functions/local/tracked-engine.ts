@@ -142,6 +142,13 @@ export class TrackedEngine implements Engine {
     return answer;
   }
 
+  async redriveMessage(queue: string, id: string, options: { to?: string }) {
+    const answer = await this.engine.redriveMessage(queue, id, options);
+    // The moved message may be delayed (group member, due later) in its new queue.
+    this.tracker.note(answer.queue, this.clock());
+    return answer;
+  }
+
   putTopic(name: string, subscriptions: Subscription[]) {
     return this.engine.putTopic(name, subscriptions);
   }

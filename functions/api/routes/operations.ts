@@ -75,6 +75,10 @@ export function operationEndpoints(
       summary:
         'Message rates (published, delivered, acked per second) through this server process; reads nothing from the store',
       params: QueueParams,
+      description:
+        'Counts of publishes, deliveries and acks that this process answered, as per-second rates ' +
+        'over the last minute. An in-process meter: each process (each Lambda instance) sees only its ' +
+        'own traffic, and a restart starts from zero.',
       responses: withErrors({
         200: jsonResponse('The rates; zeros for a queue this process has not seen.', RatesResponse),
       }),
@@ -87,6 +91,10 @@ export function operationEndpoints(
       path: '/v1/consumers',
       summary:
         "The local runtime's consumers and their state (deployed: an empty list; consumers are Lambda functions)",
+      description:
+        'The consumers the local runtime runs (postbox.config.*, POSTBOX_CONSUMERS, --consumer): ' +
+        'options, state, batches in flight, handled and failed counts, and the last error. The ' +
+        'deployed api function answers an empty list.',
       responses: withErrors({ 200: jsonResponse('Every consumer of this process.', ConsumersResponse) }),
       handle: async (c) => json(c, 200, { consumers: consumers().map(presentConsumer) }),
     }),
@@ -96,9 +104,17 @@ export function operationEndpoints(
       summary: 'Move one dead letter back to its source queue, or to `to`',
       params: MessageParams,
       body: { schema: RedriveMessageRequest, emptyIsObject: true },
+      description:
+        'Moves one dead letter to `to`, or back to the queue it was dead-lettered from, in one ' +
+        "transaction: it arrives at the end of the target's publish order with receiveCount 0 and " +
+        'without deadLetter, keeping its id, body, attributes, priority and group.',
       responses: withErrors(
         { 200: jsonResponse('Moved: where the message is now.', RedriveMessageResponse) },
-        409,
+        {
+          400: "ValidationError: an unknown field, or 'to' naming the queue itself.",
+          404: 'QueueNotFound (this queue or `to`), or MessageNotFound when the message is gone.',
+          409: 'Conflict: the message is in flight, or carries no deadLetter and no `to` was given.',
+        },
       ),
       handle: async (c, { params, body }) => {
         if (body.to === params.queue) {
