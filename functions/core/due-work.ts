@@ -21,18 +21,17 @@ import {
   DEDUP_SK_PREFIX,
   dueTimersUpTo,
   messagePartition,
-  orderKeyOf,
   queueMetaKey,
   READY_FROM,
   READY_TO,
   REGISTRY_PK,
-  readyKey,
 } from './keys';
 import { availabilityQuery, queryAll } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { dropExpired } from './remove';
 import type { Signals } from './signals';
 import { fromAttributes, isConditionFailure, type Store, toAttributes } from './store';
+import { promoteParams } from './transition-params';
 
 interface IndexEntry {
   pk: string;
@@ -126,24 +125,7 @@ export class DueWork {
 
   private async promote(entry: IndexEntry, expiredLease: boolean): Promise<boolean> {
     try {
-      await this.store.send(
-        new UpdateItemCommand({
-          TableName: this.store.tableName,
-          Key: toAttributes({ pk: entry.pk, sk: entry.sk }),
-          UpdateExpression: `SET #state = :ready, #ask = :ready_key${expiredLease ? ' REMOVE #leaseExpiresAt' : ''}`,
-          ConditionExpression: '#ask = :seen',
-          ExpressionAttributeNames: {
-            '#state': 'state',
-            '#ask': 'ask',
-            ...(expiredLease ? { '#leaseExpiresAt': 'leaseExpiresAt' } : {}),
-          },
-          ExpressionAttributeValues: toAttributes({
-            ':ready': 'ready',
-            ':ready_key': readyKey(orderKeyOf(entry.ask)),
-            ':seen': entry.ask,
-          }),
-        }),
-      );
+      await this.store.send(new UpdateItemCommand(promoteParams(this.store.tableName, entry, expiredLease)));
       return true;
     } catch (error) {
       // Received, acked or extended meanwhile: nothing to do.
