@@ -4,7 +4,8 @@
  * browses, counts and clock moves, run against DynamoEngine on DynamoDB Local and against a small
  * in-memory model of the contract (test/core/model/reference.ts), compared after every step. Most
  * runs give the queue a dead-letter queue, whose contents and counts are checked too.
- * Runs also update the configuration, purge, delete and re-create the queue, and switch between two
+ * Runs also update the configuration (and switch a bound on), purge, delete and re-create the
+ * queue, run some queues bounded (far above what a run publishes), and switch between two
  * engines (two processes on one table). Each run works on new queues; the clock is injected and
  * moved by hand.
  */
@@ -45,6 +46,7 @@ function runConfig(order: Order): fc.Arbitrary<RunConfig> {
         { weight: 1, arbitrary: fc.integer({ min: 1, max: 30 }) },
       ),
       deduplicationWindowSeconds: fc.constantFrom(0, 30, 300),
+      maxMessages: fc.constantFrom(0, 0, 1_000),
     }),
     deadLetters: fc.oneof(
       { weight: 1, arbitrary: fc.constant(null) },

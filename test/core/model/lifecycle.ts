@@ -46,6 +46,8 @@ interface ConfigChange {
   delaySeconds?: number;
   /** Raised only: lowering it below receives already made is tested in dead-letters.test.ts. */
   raiseMaxReceiveCount?: boolean;
+  /** Switches a bound on (far above what a run publishes): the messages already there are counted. */
+  bound?: boolean;
 }
 
 class UpdateConfig implements Command {
@@ -58,6 +60,7 @@ class UpdateConfig implements Command {
     if (delaySeconds !== undefined) fields.delaySeconds = delaySeconds;
     if (raiseMaxReceiveCount && model.deadLetters)
       fields.maxReceiveCount = model.deadLetters.maxReceiveCount + 1;
+    if (this.change.bound) fields.maxMessages = 1_000;
     const { queue } = await lifecycleEngine(real).putQueue(real.queue, fields);
     expect(queue).toMatchObject(fields);
     real.fields = { ...real.fields, ...fields };
@@ -92,6 +95,7 @@ export const updateConfig = fc
       visibilityTimeoutSeconds: fc.integer({ min: 1, max: 60 }),
       delaySeconds: fc.constantFrom(0, 0, 5),
       raiseMaxReceiveCount: fc.boolean(),
+      bound: fc.boolean(),
     },
     { requiredKeys: [] },
   )

@@ -26,6 +26,11 @@ export interface ModelConfig {
   visibilityTimeoutSeconds: number;
   delaySeconds: number;
   deduplicationWindowSeconds: number;
+  /**
+   * A bound far above what a run publishes: the engine counts every message (#SIZE, transactional
+   * removals) without ever refusing one, so the model needs no notion of a full queue.
+   */
+  maxMessages?: number;
 }
 
 export interface DeadLetterInfo {
