@@ -146,6 +146,10 @@ interface DeadLetterConfig {
   deadLetterQueue: string | null;
 }
 
+/** Whether the queue dead-letters at all (a dead-letter queue and a maxReceiveCount). */
+export const isExhaustible = (meta: DeadLetterConfig) =>
+  meta.deadLetterQueue !== null && meta.maxReceiveCount !== null;
+
 /** Whether a message whose lease has ended must go to the dead-letter queue instead of back. */
 export function isExhausted(meta: DeadLetterConfig, item: { receiveCount?: number }) {
   return (

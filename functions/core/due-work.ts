@@ -19,22 +19,21 @@ import type { Clock } from './engine';
 import { QueueNotFoundError, ServiceUnavailableError } from './errors';
 import {
   DEDUP_SK_PREFIX,
+  dueOfTimer,
   dueTimersUpTo,
   messagePartition,
-  orderKeyOf,
   queueMetaKey,
   READY_FROM,
   READY_TO,
   REGISTRY_PK,
-  readyKey,
   TIMERS_TO,
-  timerDueAt,
 } from './keys';
 import { availabilityQuery, queryAll } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { dropExpired } from './remove';
 import type { Signals } from './signals';
 import { fromAttributes, isConditionFailure, type Store, toAttributes } from './store';
+import { promoteParams } from './transition-params';
 
 interface IndexEntry {
   pk: string;
@@ -115,7 +114,7 @@ export class DueWork {
       }),
     );
     const ask = next.Items?.[0] ? String(fromAttributes(next.Items[0])?.ask) : undefined;
-    return { nextDueAt: ask === undefined ? null : timerDueAt(ask) };
+    return { nextDueAt: ask === undefined ? null : (dueOfTimer(ask) ?? null) };
   }
 
   private async *queueNames(): AsyncGenerator<string> {
@@ -152,24 +151,7 @@ export class DueWork {
 
   private async promote(entry: IndexEntry, expiredLease: boolean): Promise<boolean> {
     try {
-      await this.store.send(
-        new UpdateItemCommand({
-          TableName: this.store.tableName,
-          Key: toAttributes({ pk: entry.pk, sk: entry.sk }),
-          UpdateExpression: `SET #state = :ready, #ask = :ready_key${expiredLease ? ' REMOVE #leaseExpiresAt' : ''}`,
-          ConditionExpression: '#ask = :seen',
-          ExpressionAttributeNames: {
-            '#state': 'state',
-            '#ask': 'ask',
-            ...(expiredLease ? { '#leaseExpiresAt': 'leaseExpiresAt' } : {}),
-          },
-          ExpressionAttributeValues: toAttributes({
-            ':ready': 'ready',
-            ':ready_key': readyKey(orderKeyOf(entry.ask)),
-            ':seen': entry.ask,
-          }),
-        }),
-      );
+      await this.store.send(new UpdateItemCommand(promoteParams(this.store.tableName, entry, expiredLease)));
       return true;
     } catch (error) {
       // Received, acked or extended meanwhile: nothing to do.

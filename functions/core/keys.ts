@@ -83,6 +83,13 @@ export function isDedupOf(sk: string, gen: string | undefined): boolean {
   // The old key has no generation: `D#<base64url>`, whose id part never holds a '#'.
   return sk.startsWith(DEDUP_SK_PREFIX) && !sk.slice(DEDUP_SK_PREFIX.length).includes('#');
 }
+/**
+ * Dispatcher items (functions/dispatcher):
+ *   pk = C#<queue>:<handler>  sk = #SLOTS          concurrency slots of one consumer
+ *   pk = WAKE                 sk = <minute, ISO>   "this minute has a wake-up arranged"
+ */
+export const consumerSlotsKey = (consumerId: string) => ({ pk: `C#${consumerId}`, sk: '#SLOTS' });
+export const wakeKey = (minute: number) => ({ pk: 'WAKE', sk: new Date(minute).toISOString() });
 export const TOPICS_PK = 'TOPICS';
 export const topicKey = (topic: string) => ({ pk: TOPICS_PK, sk: topic });
 
@@ -113,8 +120,10 @@ export const waitingDueUpTo = (now: number) => `W${pad(now, TIME_DIGITS)}~`;
 export const WAITING_FROM = 'W';
 export const WAITING_TO = 'W~';
 
-/** The due time (epoch ms) inside a timer's availability sort key (`T<due ms>…`). */
-export const timerDueAt = (ask: string) => Number(ask.slice(1, 1 + TIME_DIGITS));
+/** The due time (epoch ms) of a timer's availability sort key (`T<due>…`); undefined otherwise. */
+export function dueOfTimer(ask: string): number | undefined {
+  return ask.startsWith('T') ? Number(ask.slice(1, 1 + TIME_DIGITS)) : undefined;
+}
 
 /** The order key inside an availability sort key, for merging ready and due candidates. */
 export function orderKeyOf(ask: string): string {

@@ -22,14 +22,15 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { deadLetterIfExhausted, isExhausted, withoutDeadLetterQueue } from './dead-letter';
 import type { Clock } from './engine';
-import { dueTimersUpTo, messagePartition, orderKeyOf, queueOfPartition, READY_FROM, timerKey } from './keys';
-import { asMessageItem, isExpired, toDelivered, ttlFor } from './message-item';
+import { dueTimersUpTo, messagePartition, orderKeyOf, queueOfPartition, READY_FROM } from './keys';
+import { asMessageItem, isExpired, toDelivered } from './message-item';
 import { availabilityQuery } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { formatReceipt, newLeaseToken } from './receipts';
 import { dropExpired, removeMessage } from './remove';
 import { backoff, type Signals } from './signals';
-import { fromAttributes, isConditionFailure, oldItemOf, type Store, toAttributes } from './store';
+import { fromAttributes, isConditionFailure, oldItemOf, type Store } from './store';
+import { claimLeaseParams } from './transition-params';
 import type { DeliveredMessage, ReceiveOptions } from './types';
 
 interface Candidate {
@@ -236,39 +237,12 @@ export class Receiver {
   ) {
     const token = newLeaseToken();
     const orderKey = orderKeyOf(candidate.ask);
-    const exhaustible = meta.deadLetterQueue !== null && meta.maxReceiveCount !== null;
     const leaseExpiresAt = now + visibilityTimeoutSeconds * 1000;
     try {
       const output = await this.store.send<UpdateItemCommandOutput>(
-        new UpdateItemCommand({
-          TableName: this.store.tableName,
-          Key: toAttributes({ pk: candidate.pk, sk: candidate.sk }),
-          UpdateExpression:
-            'SET #state = :inFlight, #lease = :token, #leaseExpiresAt = :end, #ask = :lease, #ttl = :ttl ADD #receiveCount :one',
-          ConditionExpression: `#ask = :seen AND #retainUntil > :now${exhaustible ? ' AND #receiveCount < :max' : ''}`,
-          ExpressionAttributeNames: {
-            '#state': 'state',
-            '#lease': 'lease',
-            '#leaseExpiresAt': 'leaseExpiresAt',
-            '#ask': 'ask',
-            '#ttl': 'ttl',
-            '#receiveCount': 'receiveCount',
-            '#retainUntil': 'retainUntil',
-          },
-          ExpressionAttributeValues: toAttributes({
-            ':inFlight': 'inFlight',
-            ':token': token,
-            ':end': leaseExpiresAt,
-            ':lease': timerKey(leaseExpiresAt, orderKey),
-            ':ttl': ttlFor(leaseExpiresAt),
-            ':one': 1,
-            ':seen': candidate.ask,
-            ':now': now,
-            ...(exhaustible ? { ':max': meta.maxReceiveCount } : {}),
-          }),
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        new UpdateItemCommand(
+          claimLeaseParams(this.store.tableName, { seen: candidate, meta, token, now, leaseExpiresAt }),
+        ),
       );
       const item = asMessageItem(fromAttributes(output.Attributes) ?? {});
       const receipt = formatReceipt({ queue: meta.name, inc: meta.inc, id: item.id, token, orderKey });

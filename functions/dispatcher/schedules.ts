@@ -22,6 +22,7 @@ import {
   type CreateScheduleCommandInput,
   type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
+import { wakeKey } from '../core/keys';
 import { isConditionFailure, type Store, toAttributes } from '../core/store';
 
 export const MINUTE_MS = 60_000;
@@ -149,8 +150,6 @@ export interface WakeMarks {
   forget(minute: number): Promise<void>;
 }
 
-const WAKE_PK = 'WAKE';
-
 /**
  * The first dispatcher to need a minute woken claims it:
  *
@@ -166,7 +165,7 @@ export function tableWakeMarks(store: Store): WakeMarks {
       await store.send(
         new DeleteItemCommand({
           TableName: store.tableName,
-          Key: toAttributes({ pk: WAKE_PK, sk: new Date(minute).toISOString() }),
+          Key: toAttributes(wakeKey(minute)),
         }),
       );
     },
@@ -178,11 +177,7 @@ export async function claimWakeMinute(store: Store, minute: number): Promise<boo
     await store.send(
       new PutItemCommand({
         TableName: store.tableName,
-        Item: toAttributes({
-          pk: WAKE_PK,
-          sk: new Date(minute).toISOString(),
-          ttl: Math.floor(minute / 1000) + 3_600,
-        }),
+        Item: toAttributes({ ...wakeKey(minute), ttl: Math.floor(minute / 1000) + 3_600 }),
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': 'pk' },
       }),

@@ -29,6 +29,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Clock } from '../core/engine';
+import { consumerSlotsKey } from '../core/keys';
 import { fromAttributes, isConditionFailure, type Store, toAttributes } from '../core/store';
 import { type Consumer, consumerId } from './consumer';
 
@@ -69,8 +70,7 @@ export class InProcessSlots implements ConcurrencyLimiter {
   }
 }
 
-const SLOTS_SK = '#SLOTS';
-export const slotsKey = (consumer: Consumer) => ({ pk: `C#${consumerId(consumer)}`, sk: SLOTS_SK });
+export const slotsKey = (consumer: Consumer) => consumerSlotsKey(consumerId(consumer));
 /** Lost races in a row before giving up (others are busy with the consumer's batches then). */
 const MAX_ATTEMPTS = 5;
 const DAY_SECONDS = 86_400;

@@ -11,9 +11,9 @@ import {
   QueryCommand,
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { dueTimersUpTo, messagePartition, queueMetaKey, timerKey } from '../core/keys';
+import { dueOfTimer, dueTimersUpTo, messagePartition, queueMetaKey, timerKey } from '../core/keys';
+import { availabilityQuery } from '../core/query';
 import { fromAttributes, type Store, toAttributes } from '../core/store';
-import { TABLE } from '../core/table';
 
 /** The message partition of a queue, or undefined when the queue does not exist. */
 export async function partitionOf(store: Store, queue: string): Promise<string | undefined> {
@@ -30,19 +30,8 @@ export async function partitionOf(store: Store, queue: string): Promise<string |
 }
 
 export function nextTimerParams(tableName: string, partition: string, after: number, upTo: number) {
-  const { availabilityIndex: index } = TABLE;
-  return {
-    TableName: tableName,
-    IndexName: index.name,
-    KeyConditionExpression: '#apk = :apk AND #ask BETWEEN :from AND :to',
-    ExpressionAttributeNames: { '#apk': index.partitionKey, '#ask': index.sortKey },
-    ExpressionAttributeValues: toAttributes({
-      ':apk': partition,
-      ':from': timerKey(Math.max(0, after + 1), ''),
-      ':to': dueTimersUpTo(upTo),
-    }),
-    Limit: 1,
-  };
+  const range = { from: timerKey(Math.max(0, after + 1), ''), to: dueTimersUpTo(upTo) };
+  return { TableName: tableName, ...availabilityQuery(partition, range, { limit: 1 }) };
 }
 
 /** Due time of the earliest timer in (after, upTo], or undefined. */
@@ -58,5 +47,5 @@ export async function nextTimer(
     new QueryCommand(nextTimerParams(store.tableName, partition, after, upTo)),
   );
   const ask = fromAttributes(output.Items?.[0])?.ask;
-  return typeof ask === 'string' ? Number(ask.slice(1, 16)) : undefined;
+  return typeof ask === 'string' ? dueOfTimer(ask) : undefined;
 }

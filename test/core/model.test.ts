@@ -4,21 +4,29 @@
  * browses, counts and clock moves, run against DynamoEngine on DynamoDB Local and against a small
  * in-memory model of the contract (test/core/model/reference.ts), compared after every step. Most
  * runs give the queue a dead-letter queue, whose contents and counts are checked too.
- * Each run works on new queues; the clock is injected and moved by hand.
+ * Runs also update the configuration (and switch a bound on), purge, delete and re-create the
+ * queue, run some queues bounded (far above what a run publishes), and switch between two
+ * engines (two processes on one table). Each run works on new queues; the clock is injected and
+ * moved by hand.
  */
 import fc from 'fast-check';
 import { beforeAll, describe, it } from 'vitest';
-import type { DynamoEngine } from '../../functions/core/dynamo-engine';
+import { DynamoEngine } from '../../functions/core/dynamo-engine';
+import { testClient } from '../support/dynamo';
 import { type ManualClock, queueName, testEngine } from '../support/engine';
 import type { Real } from './model/commands';
 import { type ModelConfig, type Order, QueueModel } from './model/reference';
 import { finalCheck, queueCommands } from './model/whole-queue';
 
 let engine: DynamoEngine;
+/** Another process on the same table: its own client, claims, signals and (no) cache. */
+let other: DynamoEngine;
 let clock: ManualClock;
 
 beforeAll(async () => {
-  ({ engine, clock } = await testEngine());
+  const setup = await testEngine();
+  ({ engine, clock } = setup);
+  other = new DynamoEngine({ client: testClient(), tableName: setup.tableName, clock, configCacheMs: 0 });
 });
 
 const MAX_COMMANDS = 60;
@@ -38,6 +46,7 @@ function runConfig(order: Order): fc.Arbitrary<RunConfig> {
         { weight: 1, arbitrary: fc.integer({ min: 1, max: 30 }) },
       ),
       deduplicationWindowSeconds: fc.constantFrom(0, 30, 300),
+      maxMessages: fc.constantFrom(0, 0, 1_000),
     }),
     deadLetters: fc.oneof(
       { weight: 1, arbitrary: fc.constant(null) },
@@ -92,8 +101,14 @@ async function createQueues(config: RunConfig) {
           maxReceiveCount: config.deadLetters.maxReceiveCount,
         }
       : null;
-  const model = new QueueModel(queue, config.queue, clock, deadLetters);
-  const real: Real = { engine, queue, deadLetterQueue: dlq };
+  // A copy: configuration updates change the model's (the generated value stays as generated).
+  const model = new QueueModel(queue, { ...config.queue }, clock, deadLetters);
+  const fields = {
+    ...config.queue,
+    deadLetterQueue: dlq,
+    maxReceiveCount: config.deadLetters?.maxReceiveCount ?? null,
+  };
+  const real: Real = { engine, engines: [engine, other], queue, deadLetterQueue: dlq, fields };
   return { model, real, cleanUp };
 }
 

@@ -34,6 +34,20 @@ describe('requests per operation (unbounded queue, configuration cached)', () =>
     expect(counter.take().requests).toEqual({ DeleteItem: 1 });
   });
 
+  it('a queue with a dead-letter queue receives with one query too when its window reaches the due timers', async () => {
+    const dlq = queueName('dlq');
+    const queue = queueName();
+    await engine.putQueue(dlq, {});
+    await engine.putQueue(queue, { deadLetterQueue: dlq, maxReceiveCount: 3 });
+    await engine.publish(queue, { body: 'warm-up' });
+    await engine.receive(queue, { ack: 'auto' });
+    await engine.publish(queue, { body: 1 });
+    counter.take();
+    const [message] = await engine.receive(queue, {});
+    expect(counter.take().requests).toEqual({ Query: 1, UpdateItem: 1 });
+    await engine.ack(queue, message?.receipt as string);
+  });
+
   it('in batches of 10: one sequence update and one batch write, one query and 10 claims, one ack transaction', async () => {
     const queue = queueName();
     await engine.putQueue(queue, {});

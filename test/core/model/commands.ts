@@ -6,15 +6,25 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { Engine } from '../../../functions/core/engine';
-import type { DeliveredMessage, PublishInput, PublishResult } from '../../../functions/core/types';
+import type {
+  DeliveredMessage,
+  PublishInput,
+  PublishResult,
+  QueueConfig,
+} from '../../../functions/core/types';
 import { expectCode, expectDelivered, expectDeliveredFields, expectView } from './checks';
 import type { IssuedReceipt, Order, PublishRequest, QueueModel } from './reference';
 
 export interface Real {
+  /** The engine the next command goes through (SwitchEngine changes it). */
   engine: Engine;
+  /** Every engine of the run: separate processes on one table, each with its own state. */
+  engines: Engine[];
   queue: string;
   /** The dead-letter queue's name, when the run's queue has one. */
   deadLetterQueue: string | null;
+  /** The queue's configuration as last put (a re-creation puts it again). */
+  fields: Partial<QueueConfig>;
 }
 
 export type Command = fc.AsyncCommand<QueueModel, Real>;

@@ -28,6 +28,7 @@ import {
   runDueWork,
   runDueWorkCommand,
 } from './commands';
+import { purge, recreate, switchEngine, updateConfig } from './lifecycle';
 import type { Order, QueueModel } from './reference';
 
 const hasDeadLetterQueue = (model: Readonly<QueueModel>) => model.deadLetters !== null;
@@ -94,6 +95,10 @@ export function queueCommands(order: Order): fc.Arbitrary<Command>[] {
     fc.constant(new Browse(false)),
     fc.constant(new Browse(true)),
     fc.integer({ min: 1, max: 3 }).map((max) => new ReceiveDeadLetters(max)),
+    purge,
+    recreate,
+    updateConfig,
+    ...weighted(2, switchEngine),
   ];
 }
 
