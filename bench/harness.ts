@@ -59,7 +59,7 @@ export async function startPhaseServer(
   const tableName = `bench-${randomUUID()}`;
   await withTag('setup', () => ensureTable(client, tableName));
   const dynamoEngine = new DynamoEngine({ client, tableName });
-  const tracker = new DueTracker({ engine: dynamoEngine });
+  const tracker = new DueTracker({ engine: dynamoEngine, log: () => {} });
   const engine = new TrackedEngine(dynamoEngine, tracker);
   const app = createApp({ engine });
   const server = await startServer({

@@ -120,7 +120,10 @@ export async function measureIdle(
         120_000,
       );
       try {
-        await waitFor(() => /start-up pass over \d+ queues done/.test(server.output()), startupPassTimeoutMs);
+        await waitFor(
+          () => /Timed work: checked \d+ queues for due messages/.test(server.output()),
+          startupPassTimeoutMs,
+        );
         const startupRequests = totalOf(proxy.take());
         const startupSeconds = (performance.now() - started) / 1000;
         const from = performance.now();

@@ -213,7 +213,7 @@ export class DueTracker {
         // A pass is complete: start the next one from the top.
         if (startup) {
           const seconds = ((now - this.startedAt) / 1000).toFixed(1);
-          this.log(`Timed work: start-up pass over ${this.seenThisPass} queues done in ${seconds} s`);
+          this.log(`Timed work: checked ${this.seenThisPass} queues for due messages in ${seconds} s`);
         }
         this.knownQueues = this.seenThisPass;
         this.seenThisPass = 0;
