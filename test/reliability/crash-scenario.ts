@@ -16,7 +16,10 @@
  *   publish answered 201               stored: delivered after the restart unless acked (strict)
  *   publish with no answer (or 5xx)    ambiguous: may be delivered, or not
  *   ack answered 204                   gone: never delivered again (strict)
+ *   ack answered 409 (lease ran out)   not acked: delivered after the restart (strict)
  *   ack with no answer (or 5xx)        ambiguous: may be delivered again, or not
+ *
+ * (No answer: cut by the kill, or, before it, timed out after 60 s on a loaded machine.)
  *   anything delivered after restart   must be one of the publishes above, with its own body
  *
  * The drain stops only once every lease taken before the kill has ended (kill + visibility timeout)

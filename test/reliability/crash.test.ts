@@ -15,11 +15,11 @@ import { abandonCrashSites, describeOutcome, runCrashScenario, violations } from
 afterAll(() => abandonCrashSites());
 
 // Two DynamoDB Local starts dominate the time: about 1.5 s each on an idle machine (TOOLCHAIN.md),
-// 50–80 s each at a load average of 30 on 2 cores (measured here).
+// 50–70 s each at a load average of 25 on 2 cores, where the test took 218 s (measured here).
 it('every 2xx publish survives SIGKILL of the server and DynamoDB Local under load', async () => {
   const outcome = await runCrashScenario();
   console.log(`crash scenario: ${describeOutcome(outcome)}`);
   expect(violations(outcome)).toEqual([]);
   expect(outcome.acked).toBeGreaterThan(0);
   expect(outcome.delivered).toBeGreaterThanOrEqual(outcome.expected);
-}, 240_000);
+}, 300_000);
