@@ -194,18 +194,19 @@ export function stillAlive(pid: number | undefined): boolean {
   return pid !== undefined && isAlive(pid);
 }
 
-/** `fetch` to the server with a bound on time. */
+/** `fetch` to the server with a bound on time (`timeoutMs`, 15 s unless given). */
 export async function call(
   url: string,
   method: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  timeoutMs = 15_000,
 ): Promise<{ status: number; json: unknown }> {
   const response = await fetch(url, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(15_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await response.text();
   return { status: response.status, json: text ? JSON.parse(text) : undefined };
