@@ -29,7 +29,7 @@ beforeAll(async () => {
   engine = new DynamoEngine({ client, tableName });
   env = lambdaEnvironment(stack, stack.api, { tableName, endpoints: { dynamodb: inject('dynamoEndpoint') } });
   api = await LambdaProcess.start(stack.api, env);
-}, 180_000);
+}, 240_000);
 
 afterAll(async () => {
   await api?.stop();

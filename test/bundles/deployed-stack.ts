@@ -56,7 +56,8 @@ export interface DeployedStack {
 
 const PREFIX = 'postbox-bundles-run-';
 const MANIFEST = 'deployed.json';
-const WAIT_MS = 240_000;
+/** Longest wait for another file's synth; within the test files' hook timeout. */
+const WAIT_MS = 230_000;
 
 /** The vitest process of this run: the parent of a `forks` worker, the process of a `threads` one. */
 const runPid = isMainThread ? process.ppid : process.pid;

@@ -67,7 +67,7 @@ beforeAll(async () => {
   dispatcherArn = functionArn(stack.dispatcher.logicalId);
   consumerArn = functionArn(stack.consumer.logicalId);
   [main, wakes] = await Promise.all([deploy(), deploy()]);
-}, 180_000);
+}, 240_000);
 
 afterAll(async () => {
   await Promise.all(started.map((environment) => environment.stop()));
