@@ -6,12 +6,15 @@
  * Synthesized once per test run and shared by the test files of this folder: bundling both
  * functions costs tens of seconds on a loaded machine. The first file to get here creates the
  * run's directory (mkdir is the lock) and synthesizes into it; the others wait for its
- * `deployed.json`. The directory is named after the vitest process all test files share, so a
- * run never reuses another run's bundles; directories of finished runs are removed.
+ * `deployed.json`. The directory is named after the vitest process all test files share and a
+ * hash of what the synth reads (infra/, functions/, the lock file, synth-stack.ts), so a run never
+ * loads another run's bundles, nor a watch-mode rerun those of older sources; directories of
+ * finished runs are removed.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 
 export const STACK_NAME = 'PostboxStack';
@@ -62,8 +65,25 @@ const WAIT_MS = 230_000;
 /** The vitest process of this run: the parent of a `forks` worker, the process of a `threads` one. */
 const runPid = isMainThread ? process.ppid : process.pid;
 
+const REPO_ROOT = resolve(__dirname, '..', '..');
+const SYNTH_INPUTS = ['infra', 'functions', 'package-lock.json', 'test/bundles/synth-stack.ts'];
+
+/** A hash of every file the synth reads from the repository. */
+function inputsHash(): string {
+  const hash = createHash('sha256');
+  const add = (path: string) => {
+    if (!statSync(path).isDirectory()) {
+      hash.update(`${relative(REPO_ROOT, path)}\0`).update(readFileSync(path));
+      return;
+    }
+    for (const name of readdirSync(path).sort()) add(join(path, name));
+  };
+  for (const input of SYNTH_INPUTS) add(join(REPO_ROOT, input));
+  return hash.digest('hex').slice(0, 16);
+}
+
 export async function deployedStack(): Promise<DeployedStack> {
-  const runDir = join(tmpdir(), `${PREFIX}${runPid}`);
+  const runDir = join(tmpdir(), `${PREFIX}${runPid}-${inputsHash()}`);
   try {
     mkdirSync(runDir);
   } catch (error) {
@@ -100,7 +120,7 @@ async function waitForManifest(runDir: string): Promise<DeployedStack> {
 function removeFinishedRuns(): void {
   for (const name of readdirSync(tmpdir())) {
     if (!name.startsWith(PREFIX)) continue;
-    const pid = Number(name.slice(PREFIX.length));
+    const pid = Number(name.slice(PREFIX.length).split('-')[0]);
     if (pid === runPid || isAlive(pid)) continue;
     rmSync(join(tmpdir(), name), { recursive: true, force: true });
   }

@@ -21,6 +21,11 @@ import { lambdaEvents, TableStream } from './table-stream';
 const MINUTE = 60_000;
 const minuteOf = (ms: number) => Math.floor(ms / MINUTE) * MINUTE;
 const iso = (ms: number) => new Date(ms).toISOString();
+/**
+ * Far enough ahead that the stream invocation still sees a future timer on a loaded machine
+ * (publish, stream read, a cold start), near enough for the first wake-up path: due within 70 s.
+ */
+const WAKE_DELAY_SECONDS = 15;
 /** The consumed queue's dead-letter queue: no consumer; its records must not pass the stream filter. */
 const DEAD_LETTERS = `${CONSUMED_QUEUE}-dead`;
 
@@ -120,7 +125,7 @@ describe('a wake-up soon, arranged from the stream', () => {
     await createQueue(wakes);
     expect(await wakes.stream.events()).toEqual([]);
     wakes.stub.clear();
-    const [published] = await publish(wakes, [{ body: 'wake me', delaySeconds: 8 }]);
+    const [published] = await publish(wakes, [{ body: 'wake me', delaySeconds: WAKE_DELAY_SECONDS }]);
     const due = Date.parse(published?.deliverAt as string);
     const events = await wakes.stream.events();
     expect(events.map((event) => event.Records.length)).toEqual([1]);
