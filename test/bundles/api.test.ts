@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoEngine } from '../../functions/core/dynamo-engine';
 import { freshTable, testClient } from '../support/dynamo';
-import { type DeployedStack, synthesizeStack } from './deployed-stack';
+import { type DeployedStack, deployedStack } from './deployed-stack';
 import { lambdaEnvironment } from './function-environment';
 import { type HttpAnswer, type HttpRequest, httpEvent, readAnswer } from './http-events';
 import { FunctionError, LambdaProcess } from './lambda-process';
@@ -24,16 +24,15 @@ let env: Record<string, string>;
 const called = new Set<string>();
 
 beforeAll(async () => {
-  stack = synthesizeStack();
+  stack = await deployedStack();
   const { client, tableName } = await freshTable(testClient());
   engine = new DynamoEngine({ client, tableName });
   env = lambdaEnvironment(stack, stack.api, { tableName, endpoints: { dynamodb: inject('dynamoEndpoint') } });
   api = await LambdaProcess.start(stack.api, env);
-}, 180_000);
+}, 240_000);
 
 afterAll(async () => {
   await api?.stop();
-  stack?.remove();
 });
 
 /** Calls `route` (e.g. `POST /v1/queues/{queue}/messages`) with its path parameters filled in. */

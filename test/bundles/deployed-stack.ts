@@ -1,15 +1,21 @@
 /**
- * The Postbox stack as `cdk synth` writes it, bundling ON (the local esbuild, never Docker), with
- * one consumer: the template, and for each function the folder of its bundled asset, its handler,
- * timeout, memory and the environment the template gives it. Nothing here imports the functions'
- * sources: what the tests run is what would be uploaded.
+ * The Postbox stack as `cdk synth` writes it, bundling ON: for each function the folder of its
+ * bundled asset, its handler, timeout, memory and the environment the template gives it, plus the
+ * triggers' settings the tests feed the dispatcher by (synth-stack.ts builds it).
+ *
+ * Synthesized once per test run and shared by the test files of this folder: bundling both
+ * functions costs tens of seconds on a loaded machine. The first file to get here creates the
+ * run's directory (mkdir is the lock) and synthesizes into it; the others wait for its
+ * `deployed.json`. The directory is named after the vitest process all test files share and a
+ * hash of what the synth reads (infra/, functions/, the lock file, synth-stack.ts), so a run never
+ * loads another run's bundles, nor a watch-mode rerun those of older sources; directories of
+ * finished runs are removed.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App, type CfnElement, Duration } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { PostboxStack } from '../../infra/postbox-stack';
+import { join, relative, resolve } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 
 export const STACK_NAME = 'PostboxStack';
 export const CONSUMED_QUEUE = 'orders';
@@ -49,69 +55,82 @@ export interface DeployedStack {
   sweepInput: string;
   /** The stream event source mapping of the dispatcher: its filter patterns and batch size. */
   streamMapping: { filterPatterns: unknown[]; batchSize: number };
-  remove(): void;
 }
 
-export function synthesizeStack(): DeployedStack {
-  const outdir = mkdtempSync(join(tmpdir(), 'postbox-bundles-'));
-  // The default context bundles every stack; test/infra turns that off, this must not.
-  const app = new App({ outdir });
-  const stack = new PostboxStack(app, STACK_NAME);
-  const worker = new lambda.Function(stack, 'OrdersWorker', {
-    runtime: lambda.Runtime.NODEJS_22_X,
-    handler: 'index.handler',
-    code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
-    timeout: Duration.seconds(30),
-  });
-  stack.postbox.addConsumer({ queue: CONSUMED_QUEUE, handler: worker, ...CONSUMER_OPTIONS });
-  const assembly = app.synth();
-  const artifact = assembly.getStackByName(STACK_NAME);
-  const resources = artifact.template.Resources as Record<string, Resource>;
-  const assets = JSON.parse(readFileSync(join(outdir, `${STACK_NAME}.assets.json`), 'utf8')) as {
-    files: Record<string, { source: { path: string; packaging: string } }>;
-  };
+const PREFIX = 'postbox-bundles-run-';
+const MANIFEST = 'deployed.json';
+/** Longest wait for another file's synth; within the test files' hook timeout. */
+const WAIT_MS = 230_000;
 
-  const idOf = (element: unknown) => stack.getLogicalId(element as CfnElement);
-  const deployed = (logicalId: string): DeployedFunction => {
-    const { Properties } = resources[logicalId] as Resource;
-    const hash = /^([0-9a-f]{64})\.zip$/.exec(Properties.Code.S3Key)?.[1];
-    const source = hash ? assets.files[hash]?.source : undefined;
-    if (source?.packaging !== 'zip') throw new Error(`${logicalId}: no zip asset for its code`);
-    const codeDir = join(outdir, source.path);
-    const file = `${String(Properties.Handler).split('.')[0]}.js`;
-    if (!existsSync(join(codeDir, file))) throw new Error(`${logicalId}: ${file} is missing in ${codeDir}`);
-    return {
-      logicalId,
-      handler: Properties.Handler,
-      runtime: Properties.Runtime,
-      timeoutSeconds: Properties.Timeout,
-      memorySize: Properties.MemorySize,
-      codeDir,
-      environment: Properties.Environment?.Variables ?? {},
-    };
-  };
+/** The vitest process of this run: the parent of a `forks` worker, the process of a `threads` one. */
+const runPid = isMainThread ? process.ppid : process.pid;
 
-  const ofType = (type: string) => Object.values(resources).filter((resource) => resource.Type === type);
-  const [stage] = ofType('AWS::ApiGatewayV2::Stage');
-  const [rule] = ofType('AWS::Events::Rule');
-  const [mapping] = ofType('AWS::Lambda::EventSourceMapping');
-  if (!stage || !rule || !mapping) throw new Error('the stack lacks its stage, sweep rule or stream mapping');
-  return {
-    outdir,
-    resources,
-    api: deployed(idOf(stack.postbox.apiFunction.node.defaultChild)),
-    dispatcher: deployed(idOf(stack.postbox.dispatcher.dispatcherFunction.node.defaultChild)),
-    consumer: { logicalId: idOf(worker.node.defaultChild) },
-    tableLogicalId: idOf(stack.postbox.table.node.defaultChild),
-    stageName: stage.Properties.StageName,
-    routeKeys: ofType('AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey),
-    sweepInput: rule.Properties.Targets[0].Input,
-    streamMapping: {
-      filterPatterns: mapping.Properties.FilterCriteria.Filters.map((filter: { Pattern: string }) =>
-        JSON.parse(filter.Pattern),
-      ),
-      batchSize: mapping.Properties.BatchSize,
-    },
-    remove: () => rmSync(outdir, { recursive: true, force: true }),
+const REPO_ROOT = resolve(__dirname, '..', '..');
+const SYNTH_INPUTS = ['infra', 'functions', 'package-lock.json', 'test/bundles/synth-stack.ts'];
+
+/** A hash of every file the synth reads from the repository. */
+function inputsHash(): string {
+  const hash = createHash('sha256');
+  const add = (path: string) => {
+    if (!statSync(path).isDirectory()) {
+      hash.update(`${relative(REPO_ROOT, path)}\0`).update(readFileSync(path));
+      return;
+    }
+    for (const name of readdirSync(path).sort()) add(join(path, name));
   };
+  for (const input of SYNTH_INPUTS) add(join(REPO_ROOT, input));
+  return hash.digest('hex').slice(0, 16);
+}
+
+export async function deployedStack(): Promise<DeployedStack> {
+  const runDir = join(tmpdir(), `${PREFIX}${runPid}-${inputsHash()}`);
+  try {
+    mkdirSync(runDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return waitForManifest(runDir);
+  }
+  removeFinishedRuns();
+  // Loaded only here: the files that wait need neither aws-cdk-lib nor the stack.
+  const { synthesizeStack } = await import('./synth-stack');
+  try {
+    const stack = synthesizeStack(runDir);
+    writeFileSync(join(runDir, MANIFEST), JSON.stringify(stack));
+    return stack;
+  } catch (error) {
+    writeFileSync(join(runDir, MANIFEST), JSON.stringify({ error: String(error) }));
+    throw error;
+  }
+}
+
+async function waitForManifest(runDir: string): Promise<DeployedStack> {
+  const deadline = Date.now() + WAIT_MS;
+  while (Date.now() < deadline) {
+    if (existsSync(join(runDir, MANIFEST))) {
+      const stack = JSON.parse(readFileSync(join(runDir, MANIFEST), 'utf8'));
+      if (stack.error) throw new Error(`the synth of this run failed: ${stack.error}`);
+      return stack as DeployedStack;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`no ${MANIFEST} in ${runDir} after ${WAIT_MS} ms`);
+}
+
+/** Removes the directories of runs whose vitest process has ended. */
+function removeFinishedRuns(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(PREFIX)) continue;
+    const pid = Number(name.slice(PREFIX.length).split('-')[0]);
+    if (pid === runPid || isAlive(pid)) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
