@@ -52,8 +52,8 @@ export function withErrors(responses: Responses, errors: OperationErrors = {}): 
     ...responses,
     400: error(
       `${errors[400] ? `${errors[400]} ` : ''}` +
-        'ValidationError for an unknown query parameter or a malformed name in the path ' +
-        '(names: 1–80 of A–Z, a–z, 0–9, _ and -); the message names the field.',
+        'ValidationError for an unknown query parameter, or for a malformed name where the path ' +
+        'has one (names: 1–80 of A–Z, a–z, 0–9, _ and -); the message names the field.',
     ),
     ...(errors.open ? {} : { 401: unauthorized }),
     413: error(`PayloadTooLarge: ${errors[413] ? `${errors[413]}, or ` : ''}the request is over 1 MiB.`),
