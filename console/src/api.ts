@@ -6,12 +6,17 @@
 import { authRequired, readToken } from './token';
 import type {
   BrowsePage,
+  ConsumerStatus,
   Message,
   MessageState,
   PublishInput,
+  PublishResult,
   Queue,
   QueueConfig,
+  QueueRates,
   QueueWithCounts,
+  RedriveMessageResult,
+  RedriveResult,
   Topic,
   TopicPublishAnswer,
   TopicSubscription,
@@ -111,13 +116,13 @@ export const api = {
   deleteQueue: (name: string) => call<void>('DELETE', path('queues', name)),
   purge: (name: string) => call<void>('POST', path('queues', name, 'purge')),
   redrive: (name: string, input: { to?: string; maxMessages?: number }) =>
-    call<{ moved: number }>('POST', path('queues', name, 'redrive'), input),
+    call<RedriveResult>('POST', path('queues', name, 'redrive'), input),
+  redriveMessage: (queue: string, id: string, input: { to?: string } = {}) =>
+    call<RedriveMessageResult>('POST', path('queues', queue, 'messages', id, 'redrive'), input),
+  rates: (queue: string) => call<QueueRates>('GET', path('queues', queue, 'rates')),
+  consumers: () => call<{ consumers: ConsumerStatus[] }>('GET', path('consumers')),
   publish: (queue: string, input: PublishInput) =>
-    call<{ id: string; deliverAt: string; duplicate: boolean }>(
-      'POST',
-      path('queues', queue, 'messages'),
-      input,
-    ),
+    call<PublishResult>('POST', path('queues', queue, 'messages'), input),
   browse: (queue: string, state: MessageState | 'all', limit: number, cursor?: string) =>
     call<BrowsePage>('GET', `${path('queues', queue, 'messages')}${query({ state, limit, cursor })}`),
   getMessage: (queue: string, id: string) => call<Message>('GET', path('queues', queue, 'messages', id)),

@@ -58,3 +58,20 @@ export function formatSeconds(seconds: number): string {
 }
 
 export const STATE_LABELS = { ready: 'ready', delayed: 'delayed', inFlight: 'in flight' } as const;
+
+/** `13:08:48`: a chart tick, in UTC like every time the console shows. */
+export const clockTime = (epochSeconds: number) => new Date(epochSeconds * 1_000).toISOString().slice(11, 19);
+
+/** `2.5/s`: a rate, to one decimal (whole numbers from 100 up). */
+export function formatRate(perSecond: number): string {
+  const digits = perSecond >= 100 ? 0 : 1;
+  return `${new Intl.NumberFormat('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(perSecond)}/s`;
+}
+
+/** Why a message is a dead letter, in words: `maxReceiveCount reached (5 receives)`. */
+export function deadLetterReason(deadLetter: { reason: string; receiveCount: number }): string {
+  const receives = `${deadLetter.receiveCount} receive${deadLetter.receiveCount === 1 ? '' : 's'}`;
+  return deadLetter.reason === 'maxReceiveCount'
+    ? `maxReceiveCount reached (${receives})`
+    : `${deadLetter.reason} (${receives})`;
+}

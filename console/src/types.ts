@@ -1,85 +1,31 @@
-/** The shapes of shared/API.md that the console reads and sends. */
+/**
+ * The shapes the console reads and sends: the typed client's (client/src/types.ts), which derive
+ * from the server's own zod schemas (functions/api/schemas.ts), so the console cannot drift from
+ * what the server validates and answers. Type information only: nothing of them is bundled.
+ */
+import type * as Api from '../../client/src/types';
 
-export type QueueOrder = 'fifo' | 'lifo';
-
-export interface QueueConfig {
-  order: QueueOrder;
-  visibilityTimeoutSeconds: number;
-  maxReceiveCount: number | null;
-  deadLetterQueue: string | null;
-  delaySeconds: number;
-  retentionSeconds: number;
-  maxMessages: number;
-  deduplicationWindowSeconds: number;
-}
-
-export interface Queue extends QueueConfig {
-  name: string;
-  createdAt: string;
-}
-
-export interface Counts {
-  ready: number;
-  delayed: number;
-  inFlight: number;
-  total: number;
-  approximate?: boolean;
-}
-
-export interface QueueWithCounts extends Queue {
-  counts: Counts;
-}
-
-export type MessageState = 'ready' | 'delayed' | 'inFlight';
-
-export interface DeadLetter {
-  sourceQueue: string;
-  receiveCount: number;
-  reason: string;
-}
-
+export type QueueOrder = Api.QueueOrder;
+export type Queue = Api.Queue;
+/** A queue's configuration: the queue without its name and creation time. */
+export type QueueConfig = Omit<Api.Queue, 'name' | 'createdAt'>;
+export type Counts = Api.QueueCounts;
+export type QueueWithCounts = Api.QueueWithCounts;
+export type MessageState = Api.MessageState;
+export type DeadLetter = Api.DeadLetter;
 /** A message view (browse, get, reschedule). */
-export interface Message {
-  id: string;
-  body: unknown;
-  state: MessageState;
-  receiveCount: number;
-  publishedAt: string;
-  deliverAt: string;
-  priority: number;
-  groupId: string | null;
-  deadLetter: DeadLetter | null;
-  attributes: Record<string, string>;
-  leaseExpiresAt: string | null;
-}
-
+export type Message = Api.MessageView;
 export interface BrowsePage {
   messages: Message[];
   cursor: string | null;
 }
-
-export interface PublishInput {
-  body: unknown;
-  delaySeconds?: number;
-  deliverAt?: string;
-  priority?: number;
-  groupId?: string;
-  deduplicationId?: string;
-  attributes?: Record<string, string>;
-}
-
-export interface TopicSubscription {
-  queue: string;
-  filter?: Record<string, string[]>;
-}
-
-export interface Topic {
-  name: string;
-  subscriptions: TopicSubscription[];
-  createdAt: string;
-}
-
-export interface TopicPublishAnswer {
-  id: string;
-  deliveries: { queue: string; id: string; duplicate?: boolean }[];
-}
+/** A publish as the console sends it: times as ISO strings. */
+export type PublishInput = Omit<Api.PublishInput, 'deliverAt'> & { deliverAt?: string };
+export type PublishResult = Api.PublishResult;
+export type TopicSubscription = Api.Subscription;
+export type Topic = Api.Topic;
+export type TopicPublishAnswer = Api.TopicPublishResult;
+export type RedriveResult = Api.RedriveResult;
+export type RedriveMessageResult = Api.RedriveMessageResult;
+export type QueueRates = Api.QueueRates;
+export type ConsumerStatus = Api.ConsumerStatus;

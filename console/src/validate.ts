@@ -7,6 +7,8 @@ export type Errors = Record<string, string>;
 
 export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
 const ATTRIBUTE_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+/** Attribute keys as the API takes them. */
+export const ATTRIBUTE_KEY_PATTERN = ATTRIBUTE_KEY;
 const MAX_PAYLOAD_BYTES = 262_144;
 const DAY_MS = 86_400_000;
 

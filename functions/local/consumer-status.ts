@@ -12,7 +12,12 @@ interface Entry extends ConsumerStatus {
   batchFailing: boolean;
   /** The latest receive failed (one that answers clears it). */
   receiveFailing: boolean;
+  /** Epoch ms: when the receive under way started (a long poll answers only when a message comes). */
+  receivingSince: number | null;
 }
+
+/** A receive under way this long after a failed one has not failed: what failed is back. */
+const RECEIVE_HEALTHY_MS = 1_000;
 
 export class ConsumerStatusBoard {
   private readonly entries: Entry[];
@@ -36,6 +41,7 @@ export class ConsumerStatusBoard {
       lastError: null,
       batchFailing: false,
       receiveFailing: false,
+      receivingSince: null,
     }));
   }
 
@@ -64,18 +70,27 @@ export class ConsumerStatusBoard {
     }
   }
 
+  /** A receive (a long poll) starts. */
+  receiveStarted(index: number): void {
+    const entry = this.entries[index];
+    if (entry) entry.receivingSince = this.clock();
+  }
+
   /** A receive failed (the queue is missing, the store is away): the runner retries. */
   receiveFailed(index: number, error: Error): void {
     const entry = this.entries[index];
     if (!entry) return;
     entry.receiveFailing = true;
+    entry.receivingSince = null;
     entry.lastError = { at: this.clock(), message: `${error.name}: ${error.message}` };
   }
 
   /** A receive answered: the store and the queue are there again. */
   receiveWorked(index: number): void {
     const entry = this.entries[index];
-    if (entry) entry.receiveFailing = false;
+    if (!entry) return;
+    entry.receiveFailing = false;
+    entry.receivingSince = null;
   }
 
   stop(): void {
@@ -83,16 +98,20 @@ export class ConsumerStatusBoard {
   }
 
   list(): ConsumerStatus[] {
-    return this.entries.map(({ batchFailing, receiveFailing, ...entry }) => ({
-      ...entry,
-      lastError: entry.lastError && { ...entry.lastError },
-      state: this.stopped
-        ? 'stopped'
-        : entry.batchesInFlight > 0
-          ? 'running'
-          : batchFailing || receiveFailing
-            ? 'failing'
-            : 'idle',
-    }));
+    const now = this.clock();
+    return this.entries.map(({ batchFailing, receiveFailing, receivingSince, ...entry }) => {
+      const receiving = receivingSince !== null && now - receivingSince >= RECEIVE_HEALTHY_MS;
+      return {
+        ...entry,
+        lastError: entry.lastError && { ...entry.lastError },
+        state: this.stopped
+          ? 'stopped'
+          : entry.batchesInFlight > 0
+            ? 'running'
+            : batchFailing || (receiveFailing && !receiving)
+              ? 'failing'
+              : 'idle',
+      };
+    });
   }
 }

@@ -97,6 +97,7 @@ async function work(
   let lastError = '';
   while (!signal.aborted) {
     try {
+      board.receiveStarted(index);
       const batch = await claimBatch(deps.engine, consumer, { waitSeconds, signal });
       lastError = '';
       board.receiveWorked(index);

@@ -44,9 +44,15 @@ export interface TestPage {
   problems: string[];
 }
 
-/** A fresh context (its own sessionStorage) and page; axe needs a page from newContext(). */
-export async function openPage(browser: Browser): Promise<TestPage> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
+/**
+ * A fresh context (its own sessionStorage) and page; axe needs a page from newContext(). 1,400 px
+ * wide by default: the width the console's layout is checked at (and its screenshots taken at).
+ */
+export async function openPage(
+  browser: Browser,
+  viewport: { width: number; height: number } = { width: 1400, height: 900 },
+): Promise<TestPage> {
+  const context = await browser.newContext({ viewport, locale: 'en-GB' });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   const problems: string[] = [];

@@ -5,6 +5,10 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { clockTime } from '../format';
+
+/** Whole seconds and minutes only: uPlot's own steps go below a second and read `:01.500`. */
+const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1_800, 3_600];
 
 export interface CountSample {
   /** Epoch seconds. */
@@ -37,7 +41,18 @@ export function CountsChart({ samples, minutes }: { samples: CountSample[]; minu
           y: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil(max * 1.1))] },
         },
         axes: [
-          { stroke: '#333', grid: { stroke: '#e4e4e4' } },
+          {
+            stroke: '#333',
+            grid: { stroke: '#e4e4e4' },
+            space: 70,
+            incrs: TIME_STEPS,
+            values: (_u, ticks) => {
+              const labels = ticks.map(clockTime);
+              // The ticks are drawn on a canvas; this keeps them readable to tests and tools.
+              element.dataset.ticks = labels.join(' ');
+              return labels;
+            },
+          },
           { stroke: '#333', grid: { stroke: '#e4e4e4' }, values: (_u, ticks) => ticks.map((t) => String(t)) },
         ],
         series: [
@@ -85,7 +100,7 @@ export function CountsChart({ samples, minutes }: { samples: CountSample[]; minu
     <figure class="chart">
       <div ref={host} class="chart-host" role="img" aria-label={summary} />
       <figcaption>
-        Counts sampled every few seconds while this page is open (last {minutes} minutes).
+        Counts sampled every few seconds while this page is open (last {minutes} minutes, times in UTC).
       </figcaption>
     </figure>
   );

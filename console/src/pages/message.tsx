@@ -1,6 +1,6 @@
 /**
- * One message: body pretty-printed, attributes, timestamps, where a dead letter came from;
- * reschedule it (ready or delayed) or cancel it. Body and attributes are user data: they are
+ * One message: body pretty-printed, attributes, timestamps, where a dead letter came from and
+ * why; reschedule it (ready or delayed), redrive it to another queue, or cancel it. Body and attributes are user data: they are
  * only ever text nodes here.
  */
 import type { ComponentChildren } from 'preact';
@@ -8,19 +8,21 @@ import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api';
 import { ConfirmDialog } from '../components/dialog';
 import { ErrorMessage, Notice } from '../components/ui';
-import { formatTime, prettyBody, relativeTime, STATE_LABELS } from '../format';
+import { deadLetterReason, formatTime, prettyBody, relativeTime, STATE_LABELS } from '../format';
 import { useAction, useLoad } from '../hooks';
 import { href } from '../router';
-import type { Message } from '../types';
+import type { Message, RedriveMessageResult } from '../types';
+import { RedriveMessageForm } from './redrive-message-form';
 import { RescheduleForm } from './reschedule-form';
 
 export function MessagePage({ queue, id }: { queue: string; id: string }) {
   const message = useLoad(() => api.getMessage(queue, id), [queue, id]);
   const [cancelled, setCancelled] = useState(false);
+  const [moved, setMoved] = useState<RedriveMessageResult | undefined>(undefined);
   const [asking, setAsking] = useState(false);
   const action = useAction();
   const gone = message.error instanceof ApiError && message.error.code === 'MessageNotFound';
-  const view = cancelled || gone ? undefined : message.data;
+  const view = cancelled || moved || gone ? undefined : message.data;
 
   return (
     <>
@@ -31,7 +33,13 @@ export function MessagePage({ queue, id }: { queue: string; id: string }) {
         Message <span class="mono">{id}</span>
       </h1>
       {cancelled ? <Notice>Message {id} cancelled: it will never be delivered.</Notice> : null}
-      {!cancelled ? (
+      {moved ? (
+        <Notice>
+          Moved to queue <a href={href.queue(moved.queue)}>{moved.queue}</a>:{' '}
+          <a href={href.message(moved.queue, moved.id)}>the message there</a>.
+        </Notice>
+      ) : null}
+      {!cancelled && !moved ? (
         <ErrorMessage
           error={message.error}
           context={gone ? 'This message is gone' : 'The message could not be read'}
@@ -67,6 +75,12 @@ export function MessagePage({ queue, id }: { queue: string; id: string }) {
               <section aria-labelledby="reschedule-heading" class="panel">
                 <h2 id="reschedule-heading">Reschedule</h2>
                 <RescheduleForm key={view.id} queue={queue} message={view} onDone={message.reload} />
+              </section>
+            ) : null}
+            {view.state !== 'inFlight' ? (
+              <section aria-labelledby="redrive-message-heading" class="panel">
+                <h2 id="redrive-message-heading">{view.deadLetter ? 'Redrive' : 'Move to another queue'}</h2>
+                <RedriveMessageForm key={view.id} queue={queue} message={view} onMoved={setMoved} />
               </section>
             ) : null}
           </div>
@@ -110,13 +124,9 @@ function Details({ queue, message }: { queue: string; message: Message }) {
   ];
   if (message.leaseExpiresAt) rows.push(['Lease expires', <Time key="l" iso={message.leaseExpiresAt} />]);
   if (message.deadLetter) {
-    const { sourceQueue, receiveCount, reason } = message.deadLetter;
-    rows.push([
-      'Dead-lettered from',
-      <>
-        <a href={href.queue(sourceQueue)}>{sourceQueue}</a> after {receiveCount} receives ({reason})
-      </>,
-    ]);
+    const { sourceQueue } = message.deadLetter;
+    rows.push(['Dead-lettered from', <a href={href.queue(sourceQueue)}>{sourceQueue}</a>]);
+    rows.push(['Dead-letter reason', deadLetterReason(message.deadLetter)]);
   }
   rows.push(['Queue', <a href={href.queue(queue)}>{queue}</a>]);
   return (

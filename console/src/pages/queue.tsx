@@ -1,13 +1,16 @@
 /**
- * One queue: live counts and their chart, its messages by state, publishing, its configuration,
- * redrive, purge and delete.
+ * One queue: live counts and their chart, message rates and local consumers, publishing; its
+ * messages by state across the whole width (they need it); its configuration, redrive, purge and
+ * delete.
  */
 import { useCallback, useState } from 'preact/hooks';
 import { ApiError, api } from '../api';
+import { ConsumersPanel } from '../components/consumers-panel';
 import { type CountSample, CountsChart } from '../components/counts-chart';
 import { MessageList } from '../components/message-list';
 import { PublishForm } from '../components/publish-form';
 import { QueueForm } from '../components/queue-form';
+import { RatesPanel } from '../components/rates-panel';
 import { ErrorMessage } from '../components/ui';
 import { formatCount, formatTime } from '../format';
 import { useInterval } from '../hooks';
@@ -61,67 +64,77 @@ export function QueuePage({ name }: { name: string }) {
         context={gone ? 'This queue does not exist' : 'The queue could not be read'}
       />
       {queue && !gone ? (
-        <div class="columns">
-          <div class="main-column">
-            <section aria-labelledby="counts-heading" class="panel">
-              <h2 id="counts-heading">Counts</h2>
-              <dl class="counts" aria-live="off">
-                {(
-                  [
-                    ['ready', 'Ready'],
-                    ['delayed', 'Delayed'],
-                    ['inFlight', 'In flight'],
-                    ['total', 'Total'],
-                  ] as const
-                ).map(([key, label]) => (
-                  <div key={key} class={`count count-${key}`}>
-                    <dt>{label}</dt>
-                    <dd data-count={key}>
-                      {queue.counts.approximate ? <abbr title="approximate">≈</abbr> : null}
-                      {formatCount(queue.counts[key])}
-                    </dd>
-                  </div>
-                ))}
-              </dl>
-              <CountsChart samples={samples} minutes={CHART_MINUTES} />
-            </section>
-            <section aria-labelledby="messages-heading" class="panel">
-              <h2 id="messages-heading">Messages</h2>
-              <MessageList key={name} queue={name} version={version} />
-            </section>
+        <>
+          <div class="columns">
+            <div class="main-column">
+              <section aria-labelledby="counts-heading" class="panel">
+                <h2 id="counts-heading">Counts</h2>
+                <dl class="counts" aria-live="off">
+                  {(
+                    [
+                      ['ready', 'Ready'],
+                      ['delayed', 'Delayed'],
+                      ['inFlight', 'In flight'],
+                      ['total', 'Total'],
+                    ] as const
+                  ).map(([key, label]) => (
+                    <div key={key} class={`count count-${key}`}>
+                      <dt>{label}</dt>
+                      <dd data-count={key}>
+                        {queue.counts.approximate ? <abbr title="approximate">≈</abbr> : null}
+                        {formatCount(queue.counts[key])}
+                      </dd>
+                    </div>
+                  ))}
+                </dl>
+                <CountsChart samples={samples} minutes={CHART_MINUTES} />
+              </section>
+              <RatesPanel queue={name} refreshMs={REFRESH_MS} />
+              <ConsumersPanel queue={name} refreshMs={REFRESH_MS} />
+            </div>
+            <div class="side-column">
+              <section aria-labelledby="publish-heading" class="panel">
+                <h2 id="publish-heading">Publish a message</h2>
+                <PublishForm
+                  idPrefix="publish"
+                  allowGroup={queue.order === 'fifo'}
+                  publish={async (input) => {
+                    const answer = await api.publish(name, input);
+                    changed();
+                    return answer.duplicate
+                      ? `Duplicate: message ${answer.id} was already published with this deduplication id.`
+                      : `Published message ${answer.id}, due ${formatTime(answer.deliverAt)}.`;
+                  }}
+                />
+              </section>
+            </div>
           </div>
-          <div class="side-column">
-            <section aria-labelledby="publish-heading" class="panel">
-              <h2 id="publish-heading">Publish a message</h2>
-              <PublishForm
-                idPrefix="publish"
-                allowGroup={queue.order === 'fifo'}
-                publish={async (input) => {
-                  const answer = await api.publish(name, input);
-                  changed();
-                  return answer.duplicate
-                    ? `Duplicate: message ${answer.id} was already published with this deduplication id.`
-                    : `Published message ${answer.id}, due ${formatTime(answer.deliverAt)}.`;
-                }}
-              />
-            </section>
-            <section aria-labelledby="config-heading" class="panel">
-              <h2 id="config-heading">Configuration</h2>
-              <p class="muted">Created {formatTime(queue.createdAt)}.</p>
-              <QueueForm
-                key={`${name} ${queue.createdAt}`}
-                idPrefix="config"
-                queue={queue}
-                save={async (target, config) => {
-                  await api.putQueue(target, config);
-                  changed();
-                  return 'Configuration saved.';
-                }}
-              />
-            </section>
-            <QueueActions name={name} onChanged={changed} />
+          <section aria-labelledby="messages-heading" class="panel">
+            <h2 id="messages-heading">Messages</h2>
+            <MessageList key={name} queue={name} version={version} onChanged={changed} />
+          </section>
+          <div class="columns even">
+            <div class="main-column">
+              <section aria-labelledby="config-heading" class="panel">
+                <h2 id="config-heading">Configuration</h2>
+                <p class="muted">Created {formatTime(queue.createdAt)}.</p>
+                <QueueForm
+                  key={`${name} ${queue.createdAt}`}
+                  idPrefix="config"
+                  queue={queue}
+                  save={async (target, config) => {
+                    await api.putQueue(target, config);
+                    changed();
+                    return 'Configuration saved.';
+                  }}
+                />
+              </section>
+            </div>
+            <div class="side-column">
+              <QueueActions name={name} onChanged={changed} />
+            </div>
           </div>
-        </div>
+        </>
       ) : null}
     </>
   );
