@@ -9,7 +9,16 @@
  * its own time limit, and the whole stays within a few minutes.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,6 +155,32 @@ describe('the packages, installed from their tarballs into a project outside the
         [],
       );
     }
+  });
+
+  it('documents every construct prop as readonly, and every optional one with its @default', () => {
+    const types = join(project, 'node_modules/@postbox/cdk/dist/types');
+    const files = ['infra/constructs', 'functions/dispatcher'].flatMap((dir) =>
+      readdirSync(join(types, dir)).map((name) => join(types, dir, name)),
+    );
+    const problems: string[] = [];
+    let checked = 0;
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      for (const [, name, body] of text.matchAll(
+        /export interface (\w+(?:Props|Options))\b[^{]*\{([\s\S]*?)\n\}/g,
+      )) {
+        // Each property with the doc comment just above it.
+        for (const [, doc, readonly, prop, optional] of (body as string).matchAll(
+          /((?:\s*\/\*\*[\s\S]*?\*\/)?)\s*(readonly )?(\w+)(\?)?:/g,
+        )) {
+          checked++;
+          if (!readonly) problems.push(`${name}.${prop} is not readonly`);
+          if (optional && !doc?.includes('@default')) problems.push(`${name}.${prop} has no @default`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(checked).toBeGreaterThan(20);
   });
 
   it(
