@@ -1,10 +1,10 @@
 /**
  * `npm run build` of @postbox/cli: the `postbox` command (client/cli/main.ts, the `dev` local
- * server included) bundled into one CommonJS file with its npm dependencies left as imports, and
+ * server included) bundled into one CommonJS file (run by bin/postbox.js) with its npm dependencies left as imports, and
  * the web console (`postbox ui`, `postbox dev` at /ui/) built into console/dist beside it, where
  * functions/local/console-files.ts finds it by walking up from the bundle.
  */
-import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plugin } from 'esbuild';
 import { buildConsole } from '../../console/build';
@@ -43,10 +43,8 @@ const metafile = await bundle({
   entryPoints: ['client/cli/main.ts'],
   outfile,
   format: 'cjs',
-  banner: { js: '#!/usr/bin/env node' },
   plugins: [prebuiltConsole],
 });
-chmodSync(outfile, 0o755);
 
 mkdirSync(consoleDir, { recursive: true });
 copyFileSync(join(REPO_ROOT, 'console', 'index.html'), join(consoleDir, 'index.html'));

@@ -9,7 +9,16 @@
  * its own time limit, and the whole stays within a few minutes.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +156,72 @@ describe('the packages, installed from their tarballs into a project outside the
       );
     }
   });
+
+  it('documents every construct prop as readonly, and every optional one with its @default', () => {
+    const types = join(project, 'node_modules/@postbox/cdk/dist/types');
+    const files = ['infra/constructs', 'functions/dispatcher'].flatMap((dir) =>
+      readdirSync(join(types, dir)).map((name) => join(types, dir, name)),
+    );
+    const problems: string[] = [];
+    let checked = 0;
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      for (const [, name, body] of text.matchAll(
+        /export interface (\w+(?:Props|Options))\b[^{]*\{([\s\S]*?)\n\}/g,
+      )) {
+        // Each property with the doc comment just above it.
+        for (const [, doc, readonly, prop, optional] of (body as string).matchAll(
+          /((?:\s*\/\*\*[\s\S]*?\*\/)?)\s*(readonly )?(\w+)(\?)?:/g,
+        )) {
+          checked++;
+          if (!readonly) problems.push(`${name}.${prop} is not readonly`);
+          if (optional && !doc?.includes('@default')) problems.push(`${name}.${prop} has no @default`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(checked).toBeGreaterThan(20);
+  });
+
+  it(
+    "type-checks the guide's app and a client user against the shipped declarations",
+    async () => {
+      // A user's own use of the types, ESM; `@ts-expect-error` fails the check if the types were `any`.
+      writeFileSync(
+        join(project, 'types-check.mts'),
+        [
+          "import { type DeliveredMessage, PostboxClient, PostboxError, type Queue } from '@postbox/client';",
+          "const client = new PostboxClient({ url: 'http://127.0.0.1:3000' });",
+          "const queue: Queue = await client.createQueue('orders', { visibilityTimeoutSeconds: 30 });",
+          "const [message] = await client.receive<{ orderId: number }>('orders', { waitSeconds: 1 });",
+          'const orderId: number | undefined = message?.body.orderId;',
+          '// @ts-expect-error: not a publish option',
+          "await client.publish('orders', 1, { priorty: 5 });",
+          'console.log(queue.order, orderId, PostboxError, (m: DeliveredMessage) => m.receipt);',
+          '',
+        ].join('\n'),
+      );
+      const compilerOptions = {
+        target: 'ES2022',
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        strict: true,
+        skipLibCheck: true,
+        noEmit: true,
+        types: [],
+      };
+      writeFileSync(
+        join(project, 'tsconfig.json'),
+        JSON.stringify({ compilerOptions, files: ['bin/app.ts', 'types-check.mts'] }, null, 2),
+      );
+      // This repository's compiler (the project installs none); it reads only the project's files.
+      await sh(join(repoRoot, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], {
+        cwd: project,
+        timeoutMs: 2 * MINUTE,
+      });
+    },
+    3 * MINUTE,
+  );
 
   describe('cdk synth of the getting-started app, offline', () => {
     let resources: [string, Resource][];
@@ -289,6 +364,59 @@ describe('the packages, installed from their tarballs into a project outside the
         });
         const queue = JSON.parse(await cli(['queues', 'get', 'cli-orders']));
         expect(queue.counts).toMatchObject({ ready: 0, inFlight: 0, total: 0 });
+      },
+      2 * MINUTE,
+    );
+
+    it('serves the web console the CLI package ships', async () => {
+      expect(dev?.output()).toContain(`Web console: ${dev?.url}/ui/`);
+      const page = await fetch(`${dev?.url}/ui/`, { signal: AbortSignal.timeout(10_000) });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<script');
+    });
+
+    it(
+      'runs the shipped api bundle as Lambda would, on the same store',
+      async () => {
+        const dynamoPort = /DynamoDB Local on port (\d+)/.exec(dev?.output() ?? '')?.[1];
+        await cli(['queues', 'create', 'from-lambda']);
+        const bundle = join(project, 'node_modules/@postbox/cdk/dist/lambda/api/index.js');
+        const path = '/v1/queues/from-lambda/messages';
+        const event = {
+          version: '2.0',
+          routeKey: '$default',
+          rawPath: path,
+          rawQueryString: '',
+          headers: { 'content-type': 'application/json', host: 'api.example' },
+          body: JSON.stringify({ body: { orderId: 9 } }),
+          isBase64Encoded: false,
+          requestContext: {
+            http: { method: 'POST', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+            requestId: 'r1',
+            routeKey: '$default',
+            stage: '$default',
+            domainName: 'api.example',
+          },
+        };
+        const invoke = `require(${JSON.stringify(bundle)}).handler(${JSON.stringify(event)}, {})`;
+        const output = await sh(
+          process.execPath,
+          ['-e', `${invoke}.then((a) => console.log(JSON.stringify(a)))`],
+          {
+            cwd: project,
+            timeoutMs: MINUTE,
+            // The local server's table, in its DynamoDB Local, with its fixed dummy credentials.
+            env: {
+              ...quietEnv,
+              POSTBOX_TABLE: 'postbox',
+              AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${dynamoPort}`,
+            },
+          },
+        );
+        const answer = JSON.parse(output.trim().split('\n').pop() as string);
+        expect(answer.statusCode).toBe(201);
+        const received = JSON.parse(await cli(['receive', 'from-lambda', '--wait', '5']));
+        expect(received.messages[0]).toMatchObject({ id: JSON.parse(answer.body).id, body: { orderId: 9 } });
       },
       2 * MINUTE,
     );
