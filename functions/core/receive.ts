@@ -80,7 +80,9 @@ export class Receiver {
   private async claimAvailable(configured: QueueMeta, options: ReceiveOptions): Promise<DeliveredMessage[]> {
     let meta = configured;
     const max = options.maxMessages ?? 1;
-    const delivered: DeliveredMessage[] = [];
+    // Each delivery with its order key: a receive answers in delivery order even when its
+    // candidates were shuffled after a lost race (or claimed over several rounds).
+    const delivered: { order: string; message: DeliveredMessage }[] = [];
     for (let round = 0; round < MAX_ROUNDS && delivered.length < max; round++) {
       const now = this.clock();
       const found = await this.findCandidates(meta, now, max);
@@ -93,14 +95,14 @@ export class Receiver {
         const results = await Promise.all(
           batch.map((candidate) => this.claim(meta, candidate, now, options)),
         );
-        for (const message of results) {
-          if (message) delivered.push(message);
+        results.forEach((message, i) => {
+          if (message) delivered.push({ order: orderKeyOf((batch[i] as Candidate).ask), message });
           else lost++;
-        }
+        });
       }
       if (lost === 0) break; // the window was simply exhausted: nothing more is available
     }
-    return delivered;
+    return delivered.sort((a, b) => (a.order < b.order ? -1 : 1)).map(({ message }) => message);
   }
 
   /**

@@ -98,7 +98,6 @@ async function start(config: LocalConfig): Promise<void> {
     port: config.port,
     consoleFiles: consoleProblem === undefined ? consoleFiles() : undefined,
   });
-  dueWork = startDueWork({ due: dueTracker });
   consumers = await startConsumers({ engine: meteredEngine(engine, rates), consumers: consumerList });
   console.log(`Postbox listening on ${server.url} (${storeNote})`);
   if (consoleProblem === undefined) console.log(`Web console: ${server.url}${CONSOLE_PATH}`);
@@ -109,6 +108,9 @@ async function start(config: LocalConfig): Promise<void> {
       `Consumer of ${queue}: ${handler} (batchSize ${batchSize}, concurrency ${concurrency}, visibilityTimeoutSeconds ${visibilityTimeoutSeconds})`,
     );
   }
+  // After the ready line, so that it stays the first thing a person reads (the start-up pass
+  // logs a line of its own). Receives see due messages by time meanwhile; nothing waits on this.
+  dueWork = startDueWork({ due: dueTracker });
 }
 
 let firstSignalAt = 0;

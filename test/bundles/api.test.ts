@@ -292,6 +292,40 @@ describe('lease routes', () => {
   });
 });
 
+describe('operator routes', () => {
+  it('GET /v1/queues/{queue}/rates answers the meter of this function instance (200)', async () => {
+    const answer = await call('GET /v1/queues/{queue}/rates', { queue: 'orders' });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ queue: 'orders', scope: 'process' });
+  });
+
+  it('GET /v1/consumers answers an empty list: deployed, consumers are Lambda functions (200)', async () => {
+    expect(await call('GET /v1/consumers')).toMatchObject({ status: 200, body: { consumers: [] } });
+  });
+
+  it('POST /v1/queues/{queue}/messages/{id}/redrive moves one message to `to` (200)', async () => {
+    const published = await call(
+      'POST /v1/queues/{queue}/messages',
+      { queue: 'dead' },
+      { body: { body: 'one to move' } },
+    );
+    const id = published.body.id as string;
+    const notDead = await call(
+      'POST /v1/queues/{queue}/messages/{id}/redrive',
+      { queue: 'dead', id },
+      { body: {} },
+    );
+    expect(notDead).toMatchObject({ status: 409, body: { error: { code: 'Conflict' } } });
+    const moved = await call(
+      'POST /v1/queues/{queue}/messages/{id}/redrive',
+      { queue: 'dead', id },
+      { body: { to: 'orders' } },
+    );
+    expect(moved).toMatchObject({ status: 200, body: { queue: 'orders', id } });
+    expect((await engine.getMessage('orders', id)).body).toBe('one to move');
+  });
+});
+
 describe('topic routes', () => {
   it('PUT /v1/topics/{topic} creates it (201) with its subscriptions', async () => {
     const answer = await call(

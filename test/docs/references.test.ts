@@ -82,6 +82,9 @@ const ownErrors: Record<string, string[]> = {
   'GET /v1/topics': [],
   'DELETE /v1/topics/{topic}': ['404'],
   'POST /v1/topics/{topic}/messages': ['404', '429'],
+  'GET /v1/queues/{queue}/rates': [],
+  'GET /v1/consumers': [],
+  'POST /v1/queues/{queue}/messages/{id}/redrive': ['404', '409'],
   'GET /v1/health': [],
   'GET /v1/openapi.json': [],
 };

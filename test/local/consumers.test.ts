@@ -219,7 +219,10 @@ describe('npm start with POSTBOX_CONSUMERS', () => {
       POSTBOX_TABLE: tableName,
       POSTBOX_CONSUMERS: `${queue}=${module}#handle?batchSize=5&concurrency=2`,
     });
-    expect(server.stdout()).toContain(`Consumer of ${queue}: ${module}#handle (batchSize 5, concurrency 2`);
+    // The consumer lines follow the ready line; the pipe may hand them over in a later chunk.
+    await expect
+      .poll(() => server.stdout(), { timeout: 10_000 })
+      .toContain(`Consumer of ${queue}: ${module}#handle (batchSize 5, concurrency 2`);
     const response = await fetch(`${server.url}/v1/queues/${queue}/messages`, {
       method: 'POST',
       body: JSON.stringify({ body: 'from the child' }),

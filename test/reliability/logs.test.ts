@@ -153,7 +153,9 @@ describe('no message body in any log line', () => {
       await use('POST', `${q}/release`, { receipt: `pb1.logged.a.b.${marker()}.0000000000000001` });
       await use('PATCH', `${q}/messages/nope`, { deliverAt: marker() });
       await use('POST', `${v1}/topics/missing/messages`, { body: marker() });
-      // The store cut off: requests answer 503 and the timed work fails (and says so).
+      // The store cut off: requests answer 503 and the timed work fails (and says so). The timed
+      // work wakes at due times, so a message due during the outage makes it run then.
+      await use('POST', `${q}/messages`, { body: marker(), delaySeconds: 2 });
       proxy.cut();
       const down = await use('POST', `${q}/messages`, { body: marker(), attributes: { a: marker() } });
       expect(down.status).toBe(503);
