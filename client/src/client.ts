@@ -1,5 +1,5 @@
 /**
- * `PostboxClient`: one typed method per route of the HTTP contract (shared/API.md).
+ * `PostboxClient`: one typed method per route of the HTTP contract (docs/api.md).
  */
 import type { z } from 'zod';
 import type { QueueListSchema, TopicListSchema } from '../../functions/api/schemas';

@@ -1,10 +1,10 @@
 /**
  * One error class for everything a call can fail with: the contract's error answers
- * (`{"error": {"code", "message"}}`, API.md "Conventions"), answers in another shape (API
- * Gateway's own 403/429/5xx bodies), network failures and timeouts.
+ * (`{"error": {"code", "message"}}`, docs/api.md "Conventions"), answers in another shape
+ * (API Gateway's own 403/429/5xx bodies), network failures and timeouts.
  */
 
-/** The contract's error codes (API.md), plus the client's own for failures without an answer. */
+/** The contract's error codes (docs/api.md), plus the client's own for failures without an answer. */
 export type PostboxErrorCode =
   | 'InvalidJson'
   | 'ValidationError'

@@ -48,7 +48,7 @@ type WithDate<T> = T extends { deliverAt?: unknown }
 // ---------------------------------------------------------------------------------------------
 // Queues
 
-/** Fields of `PUT /v1/queues/{queue}`; every one optional (API.md, "Queues"). */
+/** Fields of `PUT /v1/queues/{queue}`; every one optional (docs/api.md, "Queues"). */
 export type QueueOptions = z.input<typeof PutQueueRequest>;
 /** A queue's configuration as the server answers it. */
 export type Queue = z.output<typeof QueueSchema>;

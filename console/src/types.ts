@@ -1,4 +1,4 @@
-/** The shapes of shared/API.md that the console reads and sends. */
+/** The shapes of docs/api.md that the console reads and sends. */
 
 export type QueueOrder = 'fifo' | 'lifo';
 

@@ -112,7 +112,7 @@ export function operationEndpoints(
         { 200: jsonResponse('Moved: where the message is now.', RedriveMessageResponse) },
         {
           400: "ValidationError: an unknown field, or 'to' naming the queue itself.",
-          404: 'QueueNotFound (this queue or `to`), or MessageNotFound when the message is gone.',
+          404: 'QueueNotFound for this queue or `to`, or MessageNotFound when the message is gone.',
           409: 'Conflict: the message is in flight, or carries no deadLetter and no `to` was given.',
         },
       ),
