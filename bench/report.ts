@@ -1,4 +1,7 @@
-/** The bench's results: DESIGN.md's bars judged, a readable table, and the chart's series. */
+/**
+ * The bench's results: the performance bars (docs/performance.md, "Bars") judged, a readable
+ * table, and the chart's series.
+ */
 import type { Panel } from './chart';
 import type { IdleResults } from './idle';
 import type {
@@ -280,7 +283,7 @@ export function renderTable(r: Results): string {
       ]),
     ),
     '',
-    'DESIGN.md bars',
+    'Performance bars',
     table(
       ['', 'bar', 'limit', 'measured'],
       r.bars.map((b) => [b.pass === null ? 'n/a ' : b.pass ? 'PASS' : 'FAIL', b.bar, b.limit, b.measured]),

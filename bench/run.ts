@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (full, under 10 minutes) and `npm run bench -- --quick` (under a minute on an
- * idle machine): DESIGN.md's bars measured on DynamoDB Local, side by side in one run.
+ * idle machine): the bars of docs/performance.md measured on DynamoDB Local, side by side in one run.
  *
  * Starts DynamoDB Local in memory on a free port, then for each phase a local server (the same
  * app and node:http adapter as `npm start`, on 127.0.0.1) over a fresh table, with an engine

@@ -3,8 +3,9 @@
  * console/dist (index.html, app.js, app.css), which the local server and `postbox ui` serve at
  * /ui/. Every asset comes from this folder: nothing is fetched from anywhere else at run time.
  *
- * `npm run build:console` runs it; `npm start` and `npm test` run it first; the local server runs
- * it when console/dist is missing.
+ * A build step, never a server import: `npm run build:console` runs it, `npm start` and `npm test`
+ * run it first (prestart, pretest), and @postbox/cli's build ships its output. The servers
+ * (console/serve.ts) only report a console/dist that is missing.
  */
 import { chmod, copyFile, mkdtemp, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';

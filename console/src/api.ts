@@ -1,5 +1,5 @@
 /**
- * The console's only way to the server: the HTTP contract of shared/API.md, on the page's own
+ * The console's only way to the server: the HTTP contract of docs/api.md, on the page's own
  * origin (`/v1/...`). Errors become ApiError with the contract's `code`; a 401 also tells the
  * token prompt (token.ts) to ask.
  */

@@ -1,5 +1,5 @@
 /**
- * The Postbox web console: a single-page app on the HTTP contract (shared/API.md), served by the
+ * The Postbox web console: a single-page app on the HTTP contract (docs/api.md), served by the
  * local server and by `postbox ui` at /ui/. User data (names, bodies, attributes) only ever
  * becomes text nodes: nothing here sets HTML from a string.
  */

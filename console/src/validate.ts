@@ -1,5 +1,5 @@
 /**
- * The API's input rules (shared/API.md), checked in the page before a request, so a form says
+ * The API's input rules (docs/api.md), checked in the page before a request, so a form says
  * which field is wrong at once. The server checks again; its answer is shown when it disagrees.
  */
 

@@ -1,7 +1,7 @@
 /**
  * Message rates through this server process: publishes, deliveries and acks per queue per second,
  * counted in memory as the engine calls they come from return. It costs no DynamoDB request (a
- * counter item written on every publish and ack would add to the hot path DESIGN.md bounds), and
+ * counter item written on every publish and ack would add to the hot path that docs/performance.md's bars bound), and
  * so it only sees what this process did: locally that is everything (the API and the local
  * consumers share one engine), deployed every Lambda instance counts its own requests only.
  * Answered by `GET /v1/queues/{queue}/rates` (routes/rates.ts).

@@ -77,7 +77,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     if (Table?.TableStatus === 'ACTIVE') break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  // TTL is deliberately not enabled here: DynamoDB Local's TTL can stall on items that lack an
-  // index key (shared/TOOLCHAIN.md), and Postbox never relies on TTL; the deployed table enables it
-  // for clean-up only (infra/).
+  // TTL is deliberately not enabled here: on DynamoDB Local an expired item that lacks an index's
+  // key attributes is never deleted and blocks every other TTL deletion of the table, and Postbox
+  // never relies on TTL; the deployed table enables it for clean-up only (infra/).
 }

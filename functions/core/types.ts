@@ -1,5 +1,5 @@
 /**
- * The engine's vocabulary, named after the HTTP contract (shared/API.md).
+ * The engine's vocabulary, named after the HTTP contract (docs/api.md).
  * Times are epoch milliseconds inside the engine; the API layer formats them as ISO strings.
  */
 
@@ -107,7 +107,7 @@ export interface Page<T> {
 /** One entry of a batch answer: the result, or that entry's own error. */
 export type BatchEntry<T> = { ok: true; value: T } | { ok: false; error: Error };
 
-/** A topic's subscription: the queue gets a copy when every filter key matches (see API.md). */
+/** A topic's subscription: the queue gets a copy when every filter key matches (see docs/api.md). */
 export interface Subscription {
   queue: string;
   filter?: Record<string, string[]>;

@@ -26,7 +26,7 @@ export interface Consumer extends Required<ConsumerOptions> {
 
 export const CONSUMER_DEFAULTS = { batchSize: 10, concurrency: 1, visibilityTimeoutSeconds: 30 } as const;
 
-/** Queue names as the contract (API.md) allows them. */
+/** Queue names as the contract (docs/api.md) allows them. */
 export const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 export const LIMITS = {

@@ -1,5 +1,5 @@
 /**
- * The coarse stage of the two-stage timer (DESIGN.md 10). EventBridge Scheduler fires somewhere in
+ * The coarse stage of the two-stage timer (docs/deploy.md, "Delays and lease ends"). EventBridge Scheduler fires somewhere in
  * the minute it is set for, so a minute that has due messages gets ONE one-time schedule, set for
  * the minute BEFORE it: the dispatcher it wakes reads that minute's due timers and delivers each
  * at its second, waiting inside the invocation (wake.ts).

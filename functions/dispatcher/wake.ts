@@ -1,5 +1,5 @@
 /**
- * The fine stage of the two-stage timer (DESIGN.md 10): woken (by a schedule, or at once) for a
+ * The fine stage of the two-stage timer (docs/deploy.md, "Delays and lease ends"): woken (by a schedule, or at once) for a
  * minute, the dispatcher delivers each timer of that minute at its second. It looks up the
  * earliest timer of each consumer queue, sleeps until it is due, drains that queue's consumers,
  * and looks again, at least every `pollMs`, so timers written after the wake-up began (a message

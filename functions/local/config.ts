@@ -1,5 +1,5 @@
 /**
- * The local server's settings, read from the environment in one place (API.md, "Local server").
+ * The local server's settings, read from the environment in one place (docs/api.md, "Local server").
  * Pure: main.ts hands `process.env` and the working directory in; nothing below reads the environment.
  */
 import { resolve } from 'node:path';

@@ -7,12 +7,12 @@
  */
 import './sdk-node-warning';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { builtConsole, CONSOLE_PATH, consoleFiles } from '../../console/serve';
 import { createApp } from '../api/app';
 import { meteredEngine, RateMeter } from '../api/rates';
 import { DynamoEngine } from '../core/dynamo-engine';
 import { ensureTable } from '../core/table';
 import { type LocalConfig, readConfig } from './config';
-import { CONSOLE_PATH, consoleFiles, ensureConsoleBuilt } from './console-files';
 import { loadConsumers } from './consumer-config';
 import { type LocalConsumers, startConsumers } from './consumers';
 import { DueTracker } from './due-tracker';
@@ -88,20 +88,18 @@ async function start(config: LocalConfig): Promise<void> {
   // One meter for the API and the consumers; the app answers their state (GET /v1/consumers).
   const rates = new RateMeter();
   const app = createApp({ engine, token: config.token, rates, consumers: () => consumers?.status() ?? [] });
-  // The API works without the console, so a failed build is reported, not fatal.
-  const consoleProblem = await ensureConsoleBuilt().then(
-    () => undefined,
-    (error: Error) => error.message,
-  );
+  // Building the console is a build step (npm start's prestart), not the server's job; the API
+  // works without the console, so a missing build is reported, not fatal.
+  const built = builtConsole();
   server = await startServer({
     fetch: (request) => app.fetch(request),
     port: config.port,
-    consoleFiles: consoleProblem === undefined ? consoleFiles() : undefined,
+    consoleFiles: 'dir' in built ? consoleFiles({ dir: built.dir }) : undefined,
   });
   consumers = await startConsumers({ engine: meteredEngine(engine, rates), consumers: consumerList });
   console.log(`Postbox listening on ${server.url} (${storeNote})`);
-  if (consoleProblem === undefined) console.log(`Web console: ${server.url}${CONSOLE_PATH}`);
-  else console.error(`The web console could not be built (npm run build:console): ${consoleProblem}`);
+  if ('dir' in built) console.log(`Web console: ${server.url}${CONSOLE_PATH}`);
+  else console.error(`No web console at ${CONSOLE_PATH}: ${built.problem}`);
   for (const consumer of consumerList) {
     const { queue, handler, batchSize, concurrency, visibilityTimeoutSeconds } = consumer;
     console.log(

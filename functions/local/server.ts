@@ -1,13 +1,13 @@
 /**
  * The node HTTP server in front of the app. It binds 127.0.0.1 only: the local server is for
  * this machine, and POSTBOX_TOKEN is the only other guard it has. Requests under `/ui` (and a
- * browser's `GET /`, sent on to `/ui/`) go to the console's static files (console-files.ts) before
+ * browser's `GET /`, sent on to `/ui/`) go to the console's static files (console/serve.ts) before
  * the app, so they need no token.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import type { ConsoleFiles } from './console-files';
+import type { ConsoleFiles } from '../../console/serve';
 
 export const LOCAL_HOST = '127.0.0.1';
 

@@ -22,7 +22,7 @@ import type { PostboxTable } from './table';
 const INTEGRATION_TIMEOUT_SECONDS = 29;
 const MAX_FUNCTION_SECONDS = 30;
 
-/** Queue names as the contract (API.md) allows them; anything else could widen an IAM grant. */
+/** Queue names as the contract (docs/api.md) allows them; anything else could widen an IAM grant. */
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 /** Options for {@link PostboxApi}. */

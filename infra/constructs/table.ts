@@ -120,7 +120,7 @@ export class PostboxTable extends Construct {
         ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
         : { encryption: dynamodb.TableEncryption.DEFAULT }),
       // Clean-up only: DynamoDB deletes expired items hours or days late, and every read already
-      // ignores items past their time (DESIGN.md, "DynamoDB TTL is not a timer").
+      // ignores items past their time: TTL is never a timer (docs/data-model.md).
       timeToLiveAttribute: TABLE.ttlAttribute,
       stream: streamViewType(definition),
       removalPolicy,

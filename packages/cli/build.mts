@@ -1,12 +1,12 @@
 /**
  * `npm run build` of @postbox/cli: the `postbox` command (client/cli/main.ts, the `dev` local
- * server included) bundled into one CommonJS file (run by bin/postbox.js) with its npm dependencies left as imports, and
- * the web console (`postbox ui`, `postbox dev` at /ui/) built into console/dist beside it, where
- * functions/local/console-files.ts finds it by walking up from the bundle.
+ * server included) bundled into one CommonJS file (run by bin/postbox.js) with its npm
+ * dependencies left as imports, and the web console (`postbox ui`, `postbox dev` at /ui/) built
+ * into console/dist beside it, where console/serve.ts finds it by walking up from the bundle.
+ * Neither server builds the console, so the bundle needs no esbuild.
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Plugin } from 'esbuild';
 import { buildConsole } from '../../console/build';
 import {
   bundle,
@@ -23,27 +23,11 @@ const dist = join(dir, 'dist');
 const consoleDir = join(dir, 'console');
 const outfile = join(dist, 'postbox.cjs');
 
-/**
- * The console ships built, so the server's fallback (build it from console/src with esbuild when
- * dist/ is missing) can never run from the package: leave it out rather than depend on esbuild.
- */
-const prebuiltConsole: Plugin = {
-  name: 'prebuilt-console',
-  setup(build) {
-    build.onResolve({ filter: /\/console\/build$/ }, () => ({ path: 'console-build', namespace: 'stub' }));
-    build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-      contents: `export async function buildConsole() { throw new Error('the console of @postbox/cli is missing: reinstall the package'); }`,
-      loader: 'ts',
-    }));
-  },
-};
-
 clean(dist, consoleDir);
 const metafile = await bundle({
   entryPoints: ['client/cli/main.ts'],
   outfile,
   format: 'cjs',
-  plugins: [prebuiltConsole],
 });
 
 mkdirSync(consoleDir, { recursive: true });

@@ -1,5 +1,5 @@
 /**
- * PostboxClient against the local server on DynamoDB Local: every route of API.md through its
+ * PostboxClient against the local server on DynamoDB Local: every route of docs/api.md through its
  * typed method, and errors as PostboxError with the contract's status and code.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

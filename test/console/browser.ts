@@ -1,5 +1,6 @@
 /**
- * Debian's Chromium driven by playwright-core (never a downloaded browser: shared/TOOLCHAIN.md),
+ * Debian's Chromium driven by playwright-core (never a downloaded browser: `npx playwright install`
+ * cannot reach its download from this machine, so /usr/bin/chromium it is),
  * with the flags that keep it off the network, and what the console tests check on every page:
  * no script error, no Content-Security-Policy violation, no alert, and an axe-core scan.
  */

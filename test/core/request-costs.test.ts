@@ -1,6 +1,6 @@
 /**
  * What each operation costs in DynamoDB requests, counted (not estimated) on DynamoDB Local.
- * These are the figures DESIGN.md's bars are about; `npm run bench` reports them at scale.
+ * These are the figures the bars of docs/performance.md are about; `npm run bench` reports them at scale.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoEngine } from '../../functions/core/dynamo-engine';

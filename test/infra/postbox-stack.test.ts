@@ -50,7 +50,7 @@ describe('npx cdk synth (offline, from the repository)', () => {
     [tableId, table] = only(template, 'AWS::DynamoDB::Table');
   }, 300_000);
 
-  // About 5 s on a quiet machine (shared/TOOLCHAIN.md); the bound leaves room for a loaded CI run.
+  // Synth of a small stack takes about 5 s on a quiet machine here; the bound leaves room for a loaded CI run.
   it('synthesizes with zero unacknowledged cdk-nag findings, in reasonable time', () => {
     const report = join(outdir, 'policy-validation-report.json');
     if (existsSync(report)) expect(readFileSync(report, 'utf8')).not.toMatch(/"status":\s*"failure"/);

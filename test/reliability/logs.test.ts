@@ -1,5 +1,6 @@
 /**
- * Message bodies never appear in a log line (DESIGN.md, Security).
+ * Message bodies never appear in a log line: a body is the user's data, and logs go where the data
+ * may not (CloudWatch deployed, a terminal or a CI log locally).
  *
  * 1. The local server as a user runs it (package.json's start command, a child process), its
  *    stdout and stderr captured whole, with DynamoDB reached through a TCP proxy this test can cut:

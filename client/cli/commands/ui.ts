@@ -9,9 +9,11 @@
  * `Host` (no DNS rebinding) and, if they say where they come from, this origin. Without that,
  * any web page open in the browser could use the credentials this command adds.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
 import type { Command } from 'commander';
-import { consoleFiles, ensureConsoleBuilt } from '../../../functions/local/console-files';
-import { type LocalServer, PortInUseError, startServer } from '../../../functions/local/server';
+import { builtConsole, type ConsoleFiles, consoleFiles } from '../../../console/serve';
 import type { Authorizer } from '../../src/http';
 import { isExecuteApiUrl, sigV4Authorizer } from '../../src/sigv4';
 import { action, globalsOf, integer } from '../context';
@@ -111,23 +113,67 @@ function answer(status: number, code: string, message: string): Response {
   });
 }
 
-/** Binds `port`, or with none the first free port from 3100 on. */
-async function listen(fetch: (request: Request) => Promise<Response>, port: number | undefined) {
-  const files = consoleFiles();
+interface UiServer {
+  url: string;
+  /** Stops accepting, gives requests under way `graceMs`, then drops them. */
+  close(graceMs: number): Promise<void>;
+}
+
+/**
+ * Serves the console's files, then `fetch`, on 127.0.0.1: `port`, or with none the first free
+ * port from 3100 on. Its own listener rather than the local server's (functions/local/server.ts),
+ * so that this command depends on nothing of the server.
+ */
+async function listen(
+  files: ConsoleFiles,
+  fetch: (request: Request) => Promise<Response>,
+  port: number | undefined,
+): Promise<UiServer> {
   const candidates =
     port === undefined ? Array.from({ length: PORTS_TO_TRY }, (_, i) => DEFAULT_UI_PORT + i) : [port];
   for (const candidate of candidates) {
-    try {
-      return await startServer({ fetch, port: candidate, consoleFiles: files });
-    } catch (error) {
-      if (!(error instanceof PortInUseError)) throw error;
-      // The local server's advice names its PORT variable; here it is --port.
-      if (port !== undefined) throw new PortInUseError(error.message.replace(/\bPORT\b/, '--port'));
+    const server = createServer(
+      getRequestListener(async (request) => (await files(request)) ?? fetch(request)),
+    );
+    const failure = await bind(server, candidate);
+    if (failure === undefined) {
+      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: closer(server) };
+    }
+    if (failure.code !== 'EADDRINUSE') {
+      throw failure.code === 'EACCES'
+        ? new Error(`Not allowed to listen on port ${candidate}: choose a --port above 1023.`)
+        : failure;
+    }
+    if (port !== undefined) {
+      throw new Error(
+        `Port ${port} on 127.0.0.1 is already in use: stop what uses it, or choose another --port.`,
+      );
     }
   }
-  throw new PortInUseError(
+  throw new Error(
     `Ports ${DEFAULT_UI_PORT}-${DEFAULT_UI_PORT + PORTS_TO_TRY - 1} on 127.0.0.1 are all in use: choose a --port.`,
   );
+}
+
+/** Listens on 127.0.0.1:`port`; the error when it cannot. */
+function bind(server: Server, port: number): Promise<NodeJS.ErrnoException | undefined> {
+  return new Promise((resolveBind) => {
+    server.once('error', resolveBind);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', resolveBind);
+      resolveBind(undefined);
+    });
+  });
+}
+
+function closer(server: Server): (graceMs: number) => Promise<void> {
+  return async (graceMs) => {
+    const closed = new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+    server.closeIdleConnections();
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    await closed;
+    clearTimeout(timer);
+  };
 }
 
 export function registerUi(program: Command): void {
@@ -161,9 +207,15 @@ Examples:
           : token
             ? async () => ({ authorization: `Bearer ${token}` })
             : undefined;
-        await ensureConsoleBuilt();
+        // The console is built by `npm run build:console` (or shipped built in @postbox/cli), never here.
+        const built = builtConsole();
+        if ('problem' in built) throw new Error(`Cannot serve the console: ${built.problem}.`);
         const timeoutMs = Math.max(globals.timeout ?? 10, 30) * 1_000;
-        const server = await listen(forwarder({ target: globals.url, authorize, timeoutMs }), flags.port);
+        const server = await listen(
+          consoleFiles({ dir: built.dir }),
+          forwarder({ target: globals.url, authorize, timeoutMs }),
+          flags.port,
+        );
         const how = sigv4
           ? 'signing with AWS SigV4'
           : token
@@ -178,7 +230,7 @@ Examples:
 }
 
 /** Serves until SIGINT or SIGTERM, then closes. */
-function untilStopped(server: LocalServer): Promise<void> {
+function untilStopped(server: UiServer): Promise<void> {
   return new Promise((resolveStop) => {
     const stop = () => {
       process.off('SIGINT', stop);

@@ -1,5 +1,5 @@
 /**
- * A small in-memory reference model of one queue, written from the contract (shared/API.md):
+ * A small in-memory reference model of one queue, written from the contract (docs/api.md):
  * message states by time, delivery order, receipts that hold until the message is received again,
  * released, acked, dead-lettered or deleted, message groups, deduplication, dead letters and exact
  * counts. A queue with a dead-letter queue holds the model of that queue too.

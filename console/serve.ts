@@ -1,28 +1,40 @@
 /**
- * The web console's static files under `/ui/` (API.md, "Local server"): no token (they hold no
- * data), GET and HEAD only, a fixed set of content types, no directory traversal, and a strict
- * Content-Security-Policy, so user data the console shows can never run as script. Used by the
- * local server (server.ts) and by `postbox ui` (client/cli/commands/ui.ts).
+ * The web console's static files under `/ui/` (docs/api.md, "Local server"): no token (they hold
+ * no data), GET and HEAD only, a fixed set of content types, no directory traversal, pages named
+ * by path answered with index.html, and a strict Content-Security-Policy, so user data the console
+ * shows can never run as script.
+ *
+ * One module for both servers of the console: the local server (functions/local/main.ts, through
+ * server.ts) and `postbox ui` (client/cli/commands/ui.ts). It lives with the console, not in
+ * functions/local, because its rules follow the console (its routes, its no-inline-script build)
+ * and because the CLI must not depend on the server: this file needs node:fs and node:path only,
+ * so `postbox ui` pulls in none of the server, the engine or the AWS SDK. It serves what
+ * `npm run build:console` (console/build.ts) built and never builds anything itself.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 
+export const CONSOLE_PATH = '/ui/';
+
 /**
- * The repository's console/ folder, found by walking up from this file: it also runs bundled
- * into the CLI (under node_modules/.cache), where `__dirname` is not functions/local.
+ * The built console (`dist/` of the nearest console/ folder with an index.html, walking up from
+ * `from`), or why there is none. Walking up because this code also runs bundled: into the CLI
+ * under node_modules/.cache/postbox, and into @postbox/cli's dist/ (its console/ beside it).
  */
-export function consoleSourceDir(from = __dirname): string {
+export function builtConsole(from = __dirname): { dir: string } | { problem: string } {
   for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'console', 'index.html'))) return join(dir, 'console');
-    if (dirname(dir) === dir) throw new Error(`no console/index.html in ${from} or above`);
+    const source = join(dir, 'console');
+    if (existsSync(join(source, 'index.html'))) {
+      const dist = join(source, 'dist');
+      if (existsSync(join(dist, 'index.html'))) return { dir: dist };
+      return {
+        problem: `the web console is not built (no ${join(dist, 'index.html')}): run npm run build:console in the repository (npm start and npm test run it first), or reinstall @postbox/cli`,
+      };
+    }
+    if (dirname(dir) === dir) return { problem: `there is no console/ folder in ${from} or above it` };
   }
 }
-
-/** Where `npm run build:console` (console/build.ts) writes the console. */
-export const consoleDistDir = (): string => join(consoleSourceDir(), 'dist');
-
-export const CONSOLE_PATH = '/ui/';
 
 /**
  * Same-origin everything, no inline script or style, no plugins, no framing, no form posts
@@ -82,12 +94,12 @@ const SAFE_PATH = /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._
 export type ConsoleFiles = (request: Request) => Promise<Response | undefined>;
 
 export interface ConsoleFilesOptions {
-  /** The built console. @default consoleDistDir() */
-  dir?: string;
+  /** The built console (builtConsole() finds it). */
+  dir: string;
 }
 
-export function consoleFiles(options: ConsoleFilesOptions = {}): ConsoleFiles {
-  const dir = resolve(options.dir ?? consoleDistDir());
+export function consoleFiles(options: ConsoleFilesOptions): ConsoleFiles {
+  const dir = resolve(options.dir);
   return async (request) => {
     const url = new URL(request.url);
     if (
@@ -132,20 +144,6 @@ export function fileOf(dir: string, path: string): string | undefined {
   const inside = relative(dir, file);
   if (inside === '' || inside.startsWith('..') || inside.split(sep).includes('..')) return undefined;
   return file;
-}
-
-/** True when the console has been built into `dir`. */
-export const isConsoleBuilt = (dir = consoleDistDir()): boolean => existsSync(join(dir, 'index.html'));
-
-/**
- * Builds the console with the local esbuild when it has not been built yet (a fresh clone started
- * without `npm start`'s prestart step, e.g. `node --import tsx functions/local/main.ts`).
- */
-export async function ensureConsoleBuilt(): Promise<void> {
-  const source = consoleSourceDir();
-  if (isConsoleBuilt(join(source, 'dist'))) return;
-  const { buildConsole } = await import('../../console/build');
-  await buildConsole({ consoleDir: source });
 }
 
 /** 308 for /ui → /ui/ (permanent); 302 for / → /ui/ (the app may one day answer `/` itself). */

