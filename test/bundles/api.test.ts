@@ -3,7 +3,7 @@
  * loaded in its own process with the environment the stack gives it, called with the HTTP API
  * payload-v2 events API Gateway sends after IAM authorization, against DynamoDB Local through
  * AWS_ENDPOINT_URL_DYNAMODB. Every route of the OpenAPI document once, answers checked against
- * shared/API.md, and what was published read back from the table by the engine itself.
+ * docs/api.md, and what was published read back from the table by the engine itself.
  */
 
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

@@ -75,7 +75,7 @@ export function lambdaEnvironment(
     AWS_LAMBDA_LOG_STREAM_NAME: '2026/12/02/[$LATEST]bundletest',
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     ...SESSION,
-    // No metadata probes, ever (shared/TOOLCHAIN.md); the real runtime has none to make either.
+    // No metadata probes, ever (they are slow here and leave the machine); the real runtime has none to make either.
     AWS_EC2_METADATA_DISABLED: 'true',
     // The only difference from AWS: where the bundled SDK sends its requests.
     AWS_ENDPOINT_URL_DYNAMODB: options.endpoints.dynamodb,

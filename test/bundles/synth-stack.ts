@@ -1,6 +1,6 @@
 /**
  * Synthesizes the Postbox stack (infra/postbox-stack.ts) with one consumer, bundling ON (the local
- * esbuild, never Docker: shared/TOOLCHAIN.md "Offline CDK"), and reads from the assembly what the
+ * esbuild, never Docker, which cannot run here), and reads from the assembly what the
  * tests run: each function's asset folder (Code.S3Key → the asset manifest → `asset.<hash>/`),
  * handler and environment, and the settings of the stage, routes, sweep rule and stream mapping.
  * Nothing here runs the functions' sources: what the tests load is what would be uploaded.
