@@ -14,8 +14,8 @@ import { abandonCrashSites, describeOutcome, runCrashScenario, violations } from
 
 afterAll(() => abandonCrashSites());
 
-// Two DynamoDB Local starts dominate the time: about 1.5 s each on an idle machine (TOOLCHAIN.md),
-// 50–70 s each at a load average of 25 on 2 cores, where the test took 218 s (measured here).
+// Two DynamoDB Local starts dominate the time: the test took 31 s at a load average of 6–9 on 2
+// cores, 218 s at 25, where each JVM took 50–70 s to answer (docs/reliability.md).
 it('every 2xx publish survives SIGKILL of the server and DynamoDB Local under load', async () => {
   const outcome = await runCrashScenario();
   console.log(`crash scenario: ${describeOutcome(outcome)}`);
