@@ -165,6 +165,8 @@ function firstLines(output: string): string {
   return interesting.slice(0, 3).join(' | ');
 }
 
+const START_TIMEOUT_MS = 180_000;
+
 async function waitUntilAnswering(endpoint: string, hasExited: () => boolean): Promise<void> {
   const client = new DynamoDBClient({
     endpoint,
@@ -172,7 +174,9 @@ async function waitUntilAnswering(endpoint: string, hasExited: () => boolean): P
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
   });
-  const deadline = Date.now() + 30_000;
+  // A JVM start takes about 1.5 s on a quiet machine and over a minute on a saturated one (CI
+  // runners, a laptop building something): waiting long beats failing a start that would succeed.
+  const deadline = Date.now() + START_TIMEOUT_MS;
   try {
     while (Date.now() < deadline) {
       if (hasExited()) throw new Error('DynamoDB Local exited during start-up');
@@ -183,7 +187,7 @@ async function waitUntilAnswering(endpoint: string, hasExited: () => boolean): P
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    throw new Error(`DynamoDB Local did not answer at ${endpoint} within 30 s`);
+    throw new Error(`DynamoDB Local did not answer at ${endpoint} within ${START_TIMEOUT_MS / 1000} s`);
   } finally {
     client.destroy();
   }
