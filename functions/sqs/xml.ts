@@ -56,8 +56,22 @@ function fieldsXml(fields: Record<string, unknown>, action: string): string {
   return xml;
 }
 
+/** Actions whose SQS model has no output: their answer is ResponseMetadata only. */
+const NO_RESULT = new Set([
+  'DeleteQueue',
+  'PurgeQueue',
+  'SetQueueAttributes',
+  'DeleteMessage',
+  'ChangeMessageVisibility',
+  'TagQueue',
+  'UntagQueue',
+  'AddPermission',
+  'RemovePermission',
+]);
+
 export function queryAnswer(action: string, output: Record<string, unknown>, requestId: string): string {
-  const result = Object.keys(output).length > 0 ? element(`${action}Result`, fieldsXml(output, action)) : '';
+  // botocore reads `<{Action}Result>` for every action whose model has an output, even an empty one.
+  const result = NO_RESULT.has(action) ? '' : element(`${action}Result`, fieldsXml(output, action));
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${XML_NAMESPACE}">${result}` +
     `${element('ResponseMetadata', element('RequestId', requestId))}</${action}Response>`

@@ -156,3 +156,9 @@ describe('queueNameOf', () => {
     expect(() => queueNameOf('http://127.0.0.1:3000/000000000000/a b')).toThrow('does not exist');
   });
 });
+
+describe('Query answers without results', () => {
+  it('keep an empty Result element for actions that have an output', () => {
+    expect(queryAnswer('ListQueues', {}, 'r')).toContain('<ListQueuesResult></ListQueuesResult>');
+  });
+});
