@@ -25,6 +25,19 @@ export interface SqsQueueSettings {
   tags: Record<string, string>;
   /** Epoch ms of the last SetQueueAttributes (or the creation). */
   lastModified: number;
+  /** The latest message move tasks out of this queue, newest first (actions/move-tasks.ts). */
+  moveTasks?: MoveTask[];
+}
+
+export interface MoveTask {
+  TaskHandle: string;
+  Status: 'COMPLETED';
+  SourceArn: string;
+  DestinationArn?: string;
+  MaxNumberOfMessagesPerSecond?: number;
+  ApproximateNumberOfMessagesMoved: number;
+  ApproximateNumberOfMessagesToMove: number;
+  StartedTimestamp: number;
 }
 
 export interface SqsSettingsStore {
@@ -56,6 +69,7 @@ export class DynamoSqsSettings implements SqsSettingsStore {
       attributes: JSON.parse(item.attributes as string),
       tags: JSON.parse(item.tags as string),
       lastModified: item.lastModified as number,
+      ...(item.moveTasks ? { moveTasks: JSON.parse(item.moveTasks as string) } : {}),
     };
   }
 
@@ -70,6 +84,7 @@ export class DynamoSqsSettings implements SqsSettingsStore {
             attributes: JSON.stringify(settings.attributes),
             tags: JSON.stringify(settings.tags),
             lastModified: settings.lastModified,
+            ...(settings.moveTasks ? { moveTasks: JSON.stringify(settings.moveTasks) } : {}),
           }),
         },
       }),

@@ -1,5 +1,6 @@
 /** Every SQS action this endpoint answers, by the name both protocols use. */
 import type { Action } from '../context';
+import { cancelMessageMoveTask, listMessageMoveTasks, startMessageMoveTask } from './move-tasks';
 import { getQueueAttributes, listDeadLetterSourceQueues, setQueueAttributes } from './queue-attributes';
 import { createQueue, deleteQueue, getQueueUrl, listQueues, purgeQueue } from './queues';
 import {
@@ -31,4 +32,7 @@ export const ACTIONS: Record<string, Action> = {
   TagQueue: tagQueue,
   UntagQueue: untagQueue,
   ListQueueTags: listQueueTags,
+  StartMessageMoveTask: startMessageMoveTask,
+  ListMessageMoveTasks: listMessageMoveTasks,
+  CancelMessageMoveTask: cancelMessageMoveTask,
 };

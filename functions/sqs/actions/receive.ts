@@ -77,6 +77,8 @@ export const receiveMessage: Action = async (context, input) => {
     }),
   );
   const now = context.clock();
+  // SQS leaves Messages out of an empty answer (the SDK then shows none, not an empty list).
+  if (messages.length === 0) return {};
   return {
     Messages: messages.map((message) => {
       const body = bodyText(message.body);
