@@ -153,6 +153,25 @@ describe('SendMessage, ReceiveMessage', () => {
   });
 });
 
+describe('ReceiveMessage long polling', () => {
+  it('holds a receive with WaitTimeSeconds until a message is sent, then answers it', async () => {
+    const { QueueUrl } = await queue();
+    const started = performance.now();
+    const waiting = receive(QueueUrl, { WaitTimeSeconds: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await h.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'awaited' }));
+    expect((await waiting).map((m) => m.Body)).toEqual(['awaited']);
+    expect(performance.now() - started).toBeLessThan(9_000);
+  });
+
+  it("waits the queue's ReceiveMessageWaitTimeSeconds when the receive names none", async () => {
+    const { QueueUrl } = await queue({ ReceiveMessageWaitTimeSeconds: '1' });
+    const started = performance.now();
+    expect(await receive(QueueUrl)).toHaveLength(0);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+  });
+});
+
 describe('the same messages through /v1 and SQS', () => {
   it('receives through SQS what /v1 published, and through /v1 what SQS sent', async () => {
     const { name, QueueUrl } = await queue();
