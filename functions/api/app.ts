@@ -7,6 +7,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
 import type { BlankEnv } from 'hono/types';
 import type { Clock, Engine } from '../core/engine';
+import { mountSqs } from '../sqs/endpoint';
+import { type SqsSettingsStore, settingsFor } from '../sqs/settings';
 import { bearerAuth } from './auth';
 import type { Endpoint } from './endpoint';
 import { errorBody, HttpError, logUnexpected, toErrorAnswer } from './errors';
@@ -37,6 +39,11 @@ export interface AppOptions {
   rates?: RateMeter;
   /** The consumers this process runs, for `GET /v1/consumers`. @default none */
   consumers?: ConsumerSource;
+  /**
+   * Where the SQS endpoint keeps what a Postbox queue has no field for (tags, SQS-only
+   * attributes). @default the engine's table when `engine` is a DynamoEngine, else this process
+   */
+  sqsSettings?: SqsSettingsStore;
 }
 
 export function createApp(options: AppOptions): Hono {
@@ -55,6 +62,13 @@ export function createApp(options: AppOptions): Hono {
     throw new HttpError(404, 'NotFound', `There is no route ${c.req.method} ${c.req.path}.`);
   });
 
+  // The SQS endpoint (POST /) answers before the bearer check: it authenticates by SigV4 key id.
+  mountSqs(app, {
+    engine: deps.engine,
+    clock,
+    settings: options.sqsSettings ?? settingsFor(options.engine),
+    ...(options.token ? { token: options.token } : {}),
+  });
   if (options.token) app.use('*', bearerAuth(options.token));
 
   let document: unknown;

@@ -24,24 +24,26 @@ export interface Receipt {
 export const newLeaseToken = () => randomBytes(16).toString('base64url');
 
 export function formatReceipt(receipt: Receipt): string {
-  // Queue names are [A-Za-z0-9_-]: no dot, so the name can stand in the receipt as it is.
+  // Queue names are [A-Za-z0-9_-], or an SQS FIFO queue's `<name>.fifo`: the name stands in the
+  // receipt as it is, and the parser takes the four fixed parts from the right.
   return [PREFIX, receipt.queue, receipt.inc, receipt.id, receipt.token, receipt.orderKey].join('.');
 }
 
 /** Parses a receipt given for `queue`; malformed or another queue's: InvalidReceiptError. */
 export function parseReceipt(queue: string, text: string): Receipt {
   const parts = text.split('.');
-  if (parts.length !== 6 || parts[0] !== PREFIX || !parts.slice(1).every((part) => PART.test(part))) {
+  const queueParts = parts.slice(1, -4);
+  const fifoName = queueParts.length === 2 && queueParts[1] === 'fifo';
+  if (
+    parts.length < 6 ||
+    parts[0] !== PREFIX ||
+    (queueParts.length !== 1 && !fifoName) ||
+    ![queueParts[0], ...parts.slice(-4)].every((part) => PART.test(part ?? ''))
+  ) {
     throw new InvalidReceiptError('The receipt is malformed.');
   }
-  const [, receiptQueue, inc, id, token, orderKey] = parts as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  const receiptQueue = queueParts.join('.');
+  const [inc, id, token, orderKey] = parts.slice(-4) as [string, string, string, string];
   if (token.length < 22 || !ORDER_KEY_PATTERN.test(orderKey))
     throw new InvalidReceiptError('The receipt is malformed.');
   if (receiptQueue !== queue) {
