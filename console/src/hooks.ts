@@ -71,6 +71,32 @@ export function useInterval(tick: () => Promise<void>, ms: number, deps: unknown
   }, [ms, ...deps]);
 }
 
+/**
+ * `read` every `ms` (useInterval): its last answer, and the error of the last read that failed,
+ * cleared by the next one that does not (the last answer stays shown meanwhile).
+ */
+export function usePoll<T>(
+  read: () => Promise<T>,
+  ms: number,
+  deps: unknown[],
+): { data: T | undefined; error: unknown } {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  useInterval(
+    async () => {
+      try {
+        setData(await read());
+        setError(undefined);
+      } catch (caught) {
+        setError(caught);
+      }
+    },
+    ms,
+    deps,
+  );
+  return { data, error };
+}
+
 /** A one-off action (a button): its error and whether it is under way. */
 export function useAction(): {
   busy: boolean;

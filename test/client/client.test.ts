@@ -25,6 +25,18 @@ async function failure(promise: Promise<unknown>): Promise<PostboxError> {
   return error as PostboxError;
 }
 
+/** A source queue that dead-letters into `dlq` after one receive, and the one message it has dead-lettered. */
+async function deadLetterOne(): Promise<{ source: string; dlq: string; id: string }> {
+  const source = queueName('src');
+  const dlq = queueName('dlq');
+  await client.createQueue(dlq);
+  await client.createQueue(source, { deadLetterQueue: dlq, maxReceiveCount: 1 });
+  const { id } = await client.publish(source, 'poison');
+  const [message] = await client.receive(source);
+  await client.release(source, message?.receipt ?? '');
+  return { source, dlq, id };
+}
+
 describe('queues', () => {
   it('creates, updates, gets with counts, lists, purges and deletes a queue', async () => {
     const name = queueName();
@@ -191,13 +203,7 @@ describe('looking at and changing messages', () => {
   });
 
   it('redrives dead letters back to their source queue', async () => {
-    const source = queueName('src');
-    const dlq = queueName('dlq');
-    await client.createQueue(dlq);
-    await client.createQueue(source, { deadLetterQueue: dlq, maxReceiveCount: 1 });
-    const { id } = await client.publish(source, 'poison');
-    const [message] = await client.receive(source);
-    await client.release(source, message?.receipt ?? '');
+    const { source, dlq, id } = await deadLetterOne();
 
     const [dead] = (await client.browse(dlq)).messages;
     expect(dead).toMatchObject({ id, deadLetter: { sourceQueue: source, reason: 'maxReceiveCount' } });
@@ -209,13 +215,7 @@ describe('looking at and changing messages', () => {
   });
 
   it('redrives one dead letter, and reads the rates and consumers of the server', async () => {
-    const source = queueName('src');
-    const dlq = queueName('dlq');
-    await client.createQueue(dlq);
-    await client.createQueue(source, { deadLetterQueue: dlq, maxReceiveCount: 1 });
-    const { id } = await client.publish(source, 'poison');
-    const [message] = await client.receive(source);
-    await client.release(source, message?.receipt ?? '');
+    const { source, dlq, id } = await deadLetterOne();
     expect(await client.redriveMessage(dlq, id)).toEqual({ queue: source, id });
     const again = await failure(client.redriveMessage(dlq, id));
     expect(again).toMatchObject({ status: 404, code: 'MessageNotFound' });

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { repoRoot } from '../e2e/local-server-process';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -86,6 +87,36 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
           .map((node) => node.target.join(' '))
           .join(', ')}`,
     );
+}
+
+/** The pages a test file opened, and the checks every one of them must pass. */
+export interface TrackedPages {
+  /** A fresh page (openPage) whose problems expectClean later reads. */
+  newPage: () => Promise<Page>;
+  /** Nothing ran that should not have: no script error, CSP violation or alert. */
+  expectClean: (page: Page) => void;
+  /** Clean, and axe-core finds no serious or critical violation: once per kind of page (a scan takes seconds). */
+  expectAccessible: (page: Page) => Promise<void>;
+}
+
+/** `browser` is read when a page is opened: the file's beforeAll launches it. */
+export function trackPages(browser: () => Browser): TrackedPages {
+  const pages: TestPage[] = [];
+  const expectClean = (page: Page): void => {
+    expect(pages.find((entry) => entry.page === page)?.problems).toEqual([]);
+  };
+  return {
+    newPage: async () => {
+      const opened = await openPage(browser());
+      pages.push(opened);
+      return opened.page;
+    },
+    expectClean,
+    expectAccessible: async (page) => {
+      expect(await accessibilityProblems(page)).toEqual([]);
+      expectClean(page);
+    },
+  };
 }
 
 /** With POSTBOX_SCREENSHOTS=1 (`npm run screenshots`): docs/screenshots/<name>.png. */

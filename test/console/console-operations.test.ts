@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildConsole } from '../../console/build';
 import { call, killEverything, type RunningServer, startServer } from '../e2e/local-server-process';
-import { accessibilityProblems, launchBrowser, openPage, screenshot, type TestPage } from './browser';
+import { launchBrowser, screenshot, trackPages } from './browser';
 
 const FLOW_MS = 120_000;
 const name = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
@@ -23,7 +23,6 @@ const CONSUMED = name('shop-orders');
 let browser: Browser;
 let server: RunningServer;
 let dir: string;
-const pages: TestPage[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'postbox-console-ops-'));
@@ -50,20 +49,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function newPage(): Promise<Page> {
-  const opened = await openPage(browser);
-  pages.push(opened);
-  return opened.page;
-}
-
-function expectClean(page: Page): void {
-  expect(pages.find((entry) => entry.page === page)?.problems).toEqual([]);
-}
-
-async function expectAccessible(page: Page): Promise<void> {
-  expect(await accessibilityProblems(page)).toEqual([]);
-  expectClean(page);
-}
+const { newPage, expectClean, expectAccessible } = trackPages(() => browser);
 
 async function createQueue(queue: string, config: object = {}): Promise<void> {
   const { status } = await call(`${server.url}/v1/queues/${queue}`, 'PUT', config);

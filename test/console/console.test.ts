@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildConsole } from '../../console/build';
 import { binPath } from '../cli/run-cli';
 import { call, killEverything, type RunningServer, startServer } from '../e2e/local-server-process';
-import { accessibilityProblems, launchBrowser, openPage, screenshot, type TestPage } from './browser';
+import { launchBrowser, screenshot, trackPages } from './browser';
 
 const TOKEN = `console-token-${randomUUID()}`;
 /** A flow takes a few seconds; much more only on a loaded machine. */
@@ -20,7 +20,6 @@ const FLOW_MS = 120_000;
 let browser: Browser;
 let open: RunningServer;
 let guarded: RunningServer;
-const pages: TestPage[] = [];
 
 const serverEnv = (extra: Record<string, string> = {}) => ({
   PORT: '0',
@@ -44,22 +43,7 @@ afterAll(async () => {
   killEverything();
 });
 
-async function newPage(): Promise<Page> {
-  const opened = await openPage(browser);
-  pages.push(opened);
-  return opened.page;
-}
-
-/** Nothing ran that should not have: no script error, CSP violation or alert. */
-function expectClean(page: Page): void {
-  expect(pages.find((entry) => entry.page === page)?.problems).toEqual([]);
-}
-
-/** Clean, and axe-core finds no serious or critical violation: once per kind of page (a scan takes seconds). */
-async function expectAccessible(page: Page): Promise<void> {
-  expect(await accessibilityProblems(page)).toEqual([]);
-  expectClean(page);
-}
+const { newPage, expectClean, expectAccessible } = trackPages(() => browser);
 
 const name = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 

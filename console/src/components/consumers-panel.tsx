@@ -2,10 +2,9 @@
  * The consumers the local runtime runs for a queue (`GET /v1/consumers`), with their state and
  * counts. A deployed API answers none: its consumers are Lambda functions.
  */
-import { useCallback, useState } from 'preact/hooks';
 import { api } from '../api';
 import { formatCount, formatTime, relativeTime } from '../format';
-import { useInterval } from '../hooks';
+import { usePoll } from '../hooks';
 import type { ConsumerStatus } from '../types';
 import { ErrorMessage } from './ui';
 
@@ -17,18 +16,11 @@ const STATE_TEXT: Record<ConsumerStatus['state'], string> = {
 };
 
 export function ConsumersPanel({ queue, refreshMs }: { queue: string; refreshMs: number }) {
-  const [consumers, setConsumers] = useState<ConsumerStatus[] | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
-  const refresh = useCallback(async () => {
-    try {
-      const { consumers: all } = await api.consumers();
-      setConsumers(all.filter((consumer) => consumer.queue === queue));
-      setError(undefined);
-    } catch (caught) {
-      setError(caught);
-    }
-  }, [queue]);
-  useInterval(refresh, refreshMs, [queue]);
+  const { data: consumers, error } = usePoll(
+    async () => (await api.consumers()).consumers.filter((consumer) => consumer.queue === queue),
+    refreshMs,
+    [queue],
+  );
   return (
     <section aria-labelledby="consumers-heading" class="panel">
       <h2 id="consumers-heading">Local consumers</h2>

@@ -15,8 +15,9 @@ import {
   optionalText,
   parseBody,
 } from '../validate';
+import { ActionForm } from './action-form';
 import { AttributesEditor } from './attributes-editor';
-import { ErrorMessage, Field, Notice, TextField } from './ui';
+import { Field, TextField } from './ui';
 
 type Timing = 'now' | 'delay' | 'dueTime';
 
@@ -76,13 +77,15 @@ export function PublishForm({ idPrefix, allowGroup, publish }: PublishFormProps)
   };
 
   return (
-    <form
-      class="stack"
-      noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
-        void submit();
-      }}
+    <ActionForm
+      onSubmit={submit}
+      busy={busy}
+      error={failure}
+      failed="Not published"
+      done={done}
+      label="Publish"
+      busyLabel="Publishing…"
+      primary
     >
       <Field id={id('body')} label="Body" error={errors.body} hint={'JSON, e.g. {"orderId": 42}'}>
         {(describedBy, invalid) => (
@@ -178,13 +181,6 @@ export function PublishForm({ idPrefix, allowGroup, publish }: PublishFormProps)
         />
       </div>
       <AttributesEditor idPrefix={id('attr')} rows={attributes} onChange={setAttributes} errors={errors} />
-      <ErrorMessage error={failure} context="Not published" />
-      {done ? <Notice>{done}</Notice> : null}
-      <div class="actions">
-        <button type="submit" class="primary" disabled={busy}>
-          {busy ? 'Publishing…' : 'Publish'}
-        </button>
-      </div>
-    </form>
+    </ActionForm>
   );
 }

@@ -6,7 +6,8 @@
 import { useState } from 'preact/hooks';
 import type { Queue, QueueConfig, QueueOrder } from '../types';
 import { checkName, type Errors, hasErrors, integerField, NAME_PATTERN } from '../validate';
-import { ErrorMessage, Field, Notice, TextField } from './ui';
+import { ActionForm } from './action-form';
+import { Field, TextField } from './ui';
 
 type NumberField =
   | 'visibilityTimeoutSeconds'
@@ -118,13 +119,15 @@ export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
   };
 
   return (
-    <form
-      class="stack"
-      noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
-        void submit();
-      }}
+    <ActionForm
+      onSubmit={submit}
+      busy={busy}
+      error={failure}
+      failed={queue ? 'Not saved' : 'Not created'}
+      done={done}
+      label={queue ? 'Save configuration' : 'Create queue'}
+      busyLabel="Saving…"
+      primary
     >
       <div class="row">
         {queue ? null : (
@@ -188,13 +191,6 @@ export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
           hint="1 to 1,000; needs a dead-letter queue"
         />
       </div>
-      <ErrorMessage error={failure} context={queue ? 'Not saved' : 'Not created'} />
-      {done ? <Notice>{done}</Notice> : null}
-      <div class="actions">
-        <button type="submit" class="primary" disabled={busy}>
-          {busy ? 'Saving…' : queue ? 'Save configuration' : 'Create queue'}
-        </button>
-      </div>
-    </form>
+    </ActionForm>
   );
 }

@@ -3,11 +3,9 @@
  * counted (locally everything; deployed, one Lambda instance's share). It costs no store read,
  * so it is polled as often as the counts.
  */
-import { useCallback, useState } from 'preact/hooks';
 import { api } from '../api';
 import { formatCount, formatRate, formatTime } from '../format';
-import { useInterval } from '../hooks';
-import type { QueueRates } from '../types';
+import { usePoll } from '../hooks';
 import { ErrorMessage } from './ui';
 
 const RATES = [
@@ -17,17 +15,7 @@ const RATES = [
 ] as const;
 
 export function RatesPanel({ queue, refreshMs }: { queue: string; refreshMs: number }) {
-  const [rates, setRates] = useState<QueueRates | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
-  const refresh = useCallback(async () => {
-    try {
-      setRates(await api.rates(queue));
-      setError(undefined);
-    } catch (caught) {
-      setError(caught);
-    }
-  }, [queue]);
-  useInterval(refresh, refreshMs, [queue]);
+  const { data: rates, error } = usePoll(() => api.rates(queue), refreshMs, [queue]);
   return (
     <section aria-labelledby="rates-heading" class="panel">
       <h2 id="rates-heading">Message rates</h2>

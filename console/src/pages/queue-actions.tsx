@@ -1,8 +1,9 @@
 /** Redrive, purge and delete a queue; the last two only after a confirmation naming it. */
 import { useState } from 'preact/hooks';
 import { api } from '../api';
+import { ActionForm } from '../components/action-form';
 import { ConfirmDialog } from '../components/dialog';
-import { ErrorMessage, Notice, TextField } from '../components/ui';
+import { Notice, TextField } from '../components/ui';
 import { useAction } from '../hooks';
 import { href, navigate } from '../router';
 import { type Errors, hasErrors, integerField, NAME_PATTERN } from '../validate';
@@ -29,11 +30,8 @@ function RedriveForm({ name, onChanged }: { name: string; onChanged: () => void 
   const [done, setDone] = useState<string | undefined>(undefined);
   const action = useAction();
   return (
-    <form
-      class="stack"
-      noValidate
-      onSubmit={async (event) => {
-        event.preventDefault();
+    <ActionForm
+      onSubmit={async () => {
         const found: Errors = {};
         if (to !== '' && !NAME_PATTERN.test(to)) found.to = "A queue name: 1-80 letters, digits, '_' or '-'.";
         const maxMessages = integerField(found, 'max', max, 1);
@@ -46,6 +44,12 @@ function RedriveForm({ name, onChanged }: { name: string; onChanged: () => void 
           onChanged();
         }
       }}
+      busy={action.busy}
+      error={action.error}
+      failed="Not redriven"
+      done={done}
+      label="Redrive"
+      busyLabel="Redriving…"
     >
       <p class="muted">
         Moves messages out of this queue (used as a dead-letter queue) back to the queue each came from, or to
@@ -70,14 +74,7 @@ function RedriveForm({ name, onChanged }: { name: string; onChanged: () => void 
           hint="Empty: all"
         />
       </div>
-      <ErrorMessage error={action.error} context="Not redriven" />
-      {done ? <Notice>{done}</Notice> : null}
-      <div class="actions">
-        <button type="submit" disabled={action.busy}>
-          {action.busy ? 'Redriving…' : 'Redrive'}
-        </button>
-      </div>
-    </form>
+    </ActionForm>
   );
 }
 

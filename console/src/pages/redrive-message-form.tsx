@@ -1,7 +1,8 @@
 /** Redrive of one message: back to its dead letter's source queue, or to the queue named here. */
 import { useState } from 'preact/hooks';
 import { api } from '../api';
-import { ErrorMessage, TextField } from '../components/ui';
+import { ActionForm } from '../components/action-form';
+import { TextField } from '../components/ui';
 import { useAction } from '../hooks';
 import type { Message, RedriveMessageResult } from '../types';
 import { NAME_PATTERN } from '../validate';
@@ -18,11 +19,8 @@ export function RedriveMessageForm({ queue, message, onMoved }: Props) {
   const action = useAction();
   const source = message.deadLetter?.sourceQueue;
   return (
-    <form
-      class="stack"
-      noValidate
-      onSubmit={async (event) => {
-        event.preventDefault();
+    <ActionForm
+      onSubmit={async () => {
         const target = to.trim();
         const problem =
           target === ''
@@ -41,6 +39,11 @@ export function RedriveMessageForm({ queue, message, onMoved }: Props) {
         );
         if (result) onMoved(result.value);
       }}
+      busy={action.busy}
+      error={action.error}
+      failed="Not moved"
+      label="Redrive message"
+      busyLabel="Moving…"
     >
       <p class="muted">
         {source === undefined
@@ -55,12 +58,6 @@ export function RedriveMessageForm({ queue, message, onMoved }: Props) {
         error={error}
         hint={source === undefined ? undefined : `Empty: back to ${source}`}
       />
-      <ErrorMessage error={action.error} context="Not moved" />
-      <div class="actions">
-        <button type="submit" disabled={action.busy}>
-          {action.busy ? 'Moving…' : 'Redrive message'}
-        </button>
-      </div>
-    </form>
+    </ActionForm>
   );
 }

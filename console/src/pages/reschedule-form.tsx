@@ -1,7 +1,8 @@
 /** Reschedule a ready or delayed message: a new due time (delay or time) and/or priority. */
 import { useState } from 'preact/hooks';
 import { api } from '../api';
-import { ErrorMessage, Notice, TextField } from '../components/ui';
+import { ActionForm } from '../components/action-form';
+import { TextField } from '../components/ui';
 import { useAction } from '../hooks';
 import type { Message } from '../types';
 import { dueTimeField, type Errors, hasErrors, integerField } from '../validate';
@@ -48,13 +49,14 @@ export function RescheduleForm({
   };
 
   return (
-    <form
-      class="stack"
-      noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
-        void submit();
-      }}
+    <ActionForm
+      onSubmit={submit}
+      busy={action.busy}
+      error={action.error}
+      failed="Not rescheduled"
+      done={done}
+      label="Reschedule"
+      busyLabel="Rescheduling…"
     >
       <fieldset>
         <legend>Due</legend>
@@ -106,13 +108,6 @@ export function RescheduleForm({
         inputMode="numeric"
         hint="0 to 9"
       />
-      <ErrorMessage error={action.error} context="Not rescheduled" />
-      {done ? <Notice>{done}</Notice> : null}
-      <div class="actions">
-        <button type="submit" disabled={action.busy}>
-          {action.busy ? 'Rescheduling…' : 'Reschedule'}
-        </button>
-      </div>
-    </form>
+    </ActionForm>
   );
 }

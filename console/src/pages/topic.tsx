@@ -1,10 +1,11 @@
 /** One topic: its subscriptions (editable), publishing to it, deleting it. */
 import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api';
+import { ActionForm } from '../components/action-form';
 import { ConfirmDialog } from '../components/dialog';
 import { PublishForm } from '../components/publish-form';
 import { type SubscriptionRow, SubscriptionsEditor } from '../components/subscriptions-editor';
-import { ErrorMessage, Notice } from '../components/ui';
+import { ErrorMessage } from '../components/ui';
 import { formatTime } from '../format';
 import { useAction, useLoad } from '../hooks';
 import { href, navigate } from '../router';
@@ -99,11 +100,8 @@ function SubscriptionsForm({ topic, onSaved }: { topic: Topic; onSaved: () => vo
   const [done, setDone] = useState<string | undefined>(undefined);
   const action = useAction();
   return (
-    <form
-      class="stack"
-      noValidate
-      onSubmit={async (event) => {
-        event.preventDefault();
+    <ActionForm
+      onSubmit={async () => {
         const found: Errors = {};
         const subscriptions = subscriptionsOf(found, rows);
         setErrors(found);
@@ -114,15 +112,15 @@ function SubscriptionsForm({ topic, onSaved }: { topic: Topic; onSaved: () => vo
           onSaved();
         }
       }}
+      busy={action.busy}
+      error={action.error}
+      failed="Not saved"
+      done={done}
+      label="Save subscriptions"
+      busyLabel="Saving…"
+      primary
     >
       <SubscriptionsEditor idPrefix="topic-sub" rows={rows} onChange={setRows} errors={errors} />
-      <ErrorMessage error={action.error} context="Not saved" />
-      {done ? <Notice>{done}</Notice> : null}
-      <div class="actions">
-        <button type="submit" class="primary" disabled={action.busy}>
-          {action.busy ? 'Saving…' : 'Save subscriptions'}
-        </button>
-      </div>
-    </form>
+    </ActionForm>
   );
 }

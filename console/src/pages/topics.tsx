@@ -1,13 +1,13 @@
 /** The topics, a page at a time, with their subscriptions and filters; create a topic. */
 import { useState } from 'preact/hooks';
 import { ApiError, api, ConsoleError } from '../api';
+import { ActionForm } from '../components/action-form';
 import { type SubscriptionRow, SubscriptionsEditor } from '../components/subscriptions-editor';
 import {
   type CursorStack,
   currentCursor,
   ErrorMessage,
   firstPage,
-  Notice,
   nextPage,
   Pager,
   previousPage,
@@ -145,13 +145,15 @@ function CreateTopicForm({ onCreated }: { onCreated: () => void }) {
   };
 
   return (
-    <form
-      class="stack"
-      noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
-        void submit();
-      }}
+    <ActionForm
+      onSubmit={submit}
+      busy={busy}
+      error={failure}
+      failed="Not created"
+      done={done}
+      label="Create topic"
+      busyLabel="Creating…"
+      primary
     >
       <TextField
         id="create-topic-name"
@@ -163,13 +165,6 @@ function CreateTopicForm({ onCreated }: { onCreated: () => void }) {
         hint="1-80 letters, digits, _ or -"
       />
       <SubscriptionsEditor idPrefix="create-topic-sub" rows={rows} onChange={setRows} errors={errors} />
-      <ErrorMessage error={failure} context="Not created" />
-      {done ? <Notice>{done}</Notice> : null}
-      <div class="actions">
-        <button type="submit" class="primary" disabled={busy}>
-          {busy ? 'Creating…' : 'Create topic'}
-        </button>
-      </div>
-    </form>
+    </ActionForm>
   );
 }
