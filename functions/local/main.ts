@@ -11,6 +11,7 @@ import { builtConsole, CONSOLE_PATH, consoleFiles } from '../../console/serve';
 import { createApp } from '../api/app';
 import { meteredEngine, RateMeter } from '../api/rates';
 import { DynamoEngine } from '../core/dynamo-engine';
+import { settingsFor } from '../sqs/settings';
 import { ensureTable } from '../core/table';
 import { type LocalConfig, readConfig } from './config';
 import { loadConsumers } from './consumer-config';
@@ -87,7 +88,14 @@ async function start(config: LocalConfig): Promise<void> {
   const engine = new TrackedEngine(dynamoEngine, dueTracker);
   // One meter for the API and the consumers; the app answers their state (GET /v1/consumers).
   const rates = new RateMeter();
-  const app = createApp({ engine, token: config.token, rates, consumers: () => consumers?.status() ?? [] });
+  const app = createApp({
+    engine,
+    token: config.token,
+    rates,
+    consumers: () => consumers?.status() ?? [],
+    // The SQS endpoint keeps tags and SQS-only attributes in the table, beside the queue.
+    sqsSettings: settingsFor(dynamoEngine),
+  });
   // Building the console is a build step (npm start's prestart), not the server's job; the API
   // works without the console, so a missing build is reported, not fatal.
   const built = builtConsole();
