@@ -2,6 +2,8 @@
  * Every code snippet of README.md and docs/*.md is either run here or says why it cannot be.
  * A fenced block is preceded by `<!-- snippet: NAME -->` (run by the test of that name, as it
  * stands in the doc) or `<!-- not run: REASON -->` (needs AWS, runs until Ctrl-C, placeholders).
+ * docs/getting-started.md's files (fenced with an info string such as `ts file=bin/app.ts`) are run by
+ * test/packages/scratch-project.test.ts, in a project outside the repository.
  * The snippets run offline: the deploy guide's CDK app is synthesized with cdk-nag and the local
  * esbuild, the README's client and curl tour run against a local server on DynamoDB Local.
  */
@@ -13,13 +15,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConsumers } from '../../functions/local/consumer-config';
 import { type LocalPostbox, startPostbox } from '../client/support';
 import { repoRoot } from '../e2e/local-server-process';
+import { gettingStartedFiles } from '../packages/scratch-project';
 
 const run = promisify(execFile);
 
 interface Snippet {
   doc: string;
-  /** The `snippet:` name, or undefined for a block marked `not run`. */
+  /** The `snippet:` name, or undefined for a block marked `not run` or a `file=` block. */
   name: string | undefined;
+  /** `snippet`, `not run`, `file` (a getting-started file), or undefined when unmarked. */
   marker: string | undefined;
   language: string;
   code: string;
@@ -37,12 +41,13 @@ function snippetsOf(doc: string): Snippet[] {
   const text = readFileSync(join(repoRoot, doc), 'utf8');
   const found: Snippet[] = [];
   for (const match of text.matchAll(
-    /(?:<!--\s*(snippet|not run):\s*([^>]*?)\s*-->\s*\n\s*)?^```(\w*)\n([\s\S]*?)^```/gm,
+    /(?:<!--\s*(snippet|not run):\s*([^>]*?)\s*-->\s*\n\s*)?^```(\w*)(?: file=(\S+))?\n([\s\S]*?)^```/gm,
   )) {
-    const [, kind, value, language = '', code = ''] = match;
+    const [, kind, value, language = '', file, code = ''] = match;
     // A block without a language is a diagram or sample output, not code.
     if (!/^(ts|tsx|js|mjs|sh|bash|json)$/.test(language)) continue;
-    found.push({ doc, name: kind === 'snippet' ? value : undefined, marker: kind, language, code });
+    const marker = file === undefined ? kind : 'file';
+    found.push({ doc, name: kind === 'snippet' ? value : undefined, marker, language, code });
   }
   return found;
 }
@@ -81,6 +86,10 @@ describe('the snippets of the docs', () => {
       .filter((s) => s.marker === undefined)
       .map((s) => `${s.doc}: ${s.code.split('\n')[0]}`);
     expect(unmarked).toEqual([]);
+    // The files test/packages writes into its scratch project, every one of them.
+    const files = all.filter((s) => s.marker === 'file');
+    expect(files.map((s) => s.doc)).toEqual(files.map(() => 'docs/getting-started.md'));
+    expect(files.map((s) => s.code)).toEqual([...gettingStartedFiles().values()]);
     const reasons = all.filter((s) => s.marker === 'not run');
     expect(reasons.every((s) => /\w{3,}/.test(s.code) && s.name === undefined)).toBe(true);
     expect(
