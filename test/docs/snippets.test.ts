@@ -6,6 +6,12 @@
  * test/packages/scratch-project.test.ts, in a project outside the repository.
  * The snippets run offline: the deploy guide's CDK app is synthesized with cdk-nag and the local
  * esbuild, the README's client and curl tour run against a local server on DynamoDB Local.
+ *
+ * The deploy guide's app imports `@postbox/cdk` as a user's app does. Here that is the workspace
+ * package (node_modules/@postbox/cdk links to packages/cdk), run from its TypeScript source
+ * through the `postbox-source` export condition. Its `default` export is dist/, which exists only
+ * after a build: test/packages builds it (emptying dist/ first, while this file runs beside it, so
+ * this file cannot use that build), packs it and runs docs/getting-started.md on the tarball.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,7 +67,11 @@ function snippet(name: string): string {
   return matching[0]?.code ?? '';
 }
 
-/** Where snippets are written out: inside the repository, so `postbox/...` imports resolve. */
+/**
+ * Where snippets are written out: inside the repository, so that the packages a user would install
+ * (aws-cdk-lib, cdk-nag, esbuild, the workspace's `@postbox/*`) and the README's in-clone
+ * `postbox/client` resolve from its node_modules.
+ */
 let work: string;
 beforeAll(() => {
   work = mkdtempSync(join(repoRoot, '.snippet-'));
@@ -69,6 +79,13 @@ beforeAll(() => {
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
+
+/** Node's option that resolves `@postbox/cdk` to packages/cdk/src (see the top of this file). */
+const FROM_SOURCE = '--conditions=postbox-source';
+
+/** The modules a snippet imports (`import … from '…'`, `import '…'`). */
+const importsOf = (code: string) =>
+  [...code.matchAll(/^import\s(?:[^'"]*\sfrom\s)?'([^']+)'/gm)].map((match) => match[1]);
 
 const tested = [
   'readme-curl',
@@ -100,6 +117,21 @@ describe('the snippets of the docs', () => {
     ).toEqual([...tested].sort());
   });
 
+  it("deploy.md: the own CDK app imports only what a user's project installs, Postbox as @postbox/cdk", async () => {
+    const imported = importsOf(snippet('deploy-app'));
+    expect(imported).toContain('@postbox/cdk');
+    const installable = /^(?:@postbox\/(?:cdk|client)|aws-cdk-lib(?:\/[\w-]+)?|constructs|cdk-nag)$/;
+    expect(imported.filter((name) => !installable.test(name ?? ''))).toEqual([]);
+    expect(
+      importsOf(snippet('deploy-consumer')).filter((name) => !/^(?:aws-lambda|\.\/)/.test(name ?? '')),
+    ).toEqual([]);
+    // What the synth test below runs it against: the workspace package's own source.
+    const { stdout } = await run(process.execPath, [FROM_SOURCE, '-p', "require.resolve('@postbox/cdk')"], {
+      cwd: work,
+    });
+    expect(stdout.trim()).toBe(join(repoRoot, 'packages/cdk/src/index.ts'));
+  });
+
   it('deploy.md: the CDK app synthesizes with cdk-nag, offline, bundling the consumer with the local esbuild', async () => {
     const app = join(work, 'cdk-app');
     mkdirSync(join(app, 'bin'), { recursive: true });
@@ -114,7 +146,7 @@ describe('the snippets of the docs', () => {
     const outdir = join(app, 'cdk.out');
 
     // As `cdk synth` runs an app: CDK_OUTDIR set, the app synthesizes itself on exit.
-    const { stderr } = await run(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
+    const { stderr } = await run(process.execPath, [FROM_SOURCE, '--import', 'tsx', 'bin/app.ts'], {
       cwd: app,
       env: { ...process.env, CDK_OUTDIR: outdir, CDK_DISABLE_CLI_TELEMETRY: 'true' },
       timeout: 240_000,
