@@ -2,8 +2,16 @@
  * Every code snippet of README.md and docs/*.md is either run here or says why it cannot be.
  * A fenced block is preceded by `<!-- snippet: NAME -->` (run by the test of that name, as it
  * stands in the doc) or `<!-- not run: REASON -->` (needs AWS, runs until Ctrl-C, placeholders).
+ * docs/getting-started.md's files (fenced with an info string such as `ts file=bin/app.ts`) are run by
+ * test/packages/scratch-project.test.ts, in a project outside the repository.
  * The snippets run offline: the deploy guide's CDK app is synthesized with cdk-nag and the local
  * esbuild, the README's client and curl tour run against a local server on DynamoDB Local.
+ *
+ * The deploy guide's app imports `@postbox/cdk` as a user's app does. Here that is the workspace
+ * package (node_modules/@postbox/cdk links to packages/cdk), run from its TypeScript source
+ * through the `postbox-source` export condition. Its `default` export is dist/, which exists only
+ * after a build: test/packages builds it (emptying dist/ first, while this file runs beside it, so
+ * this file cannot use that build), packs it and runs docs/getting-started.md on the tarball.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,13 +21,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConsumers } from '../../functions/local/consumer-config';
 import { type LocalPostbox, startPostbox } from '../client/support';
 import { repoRoot } from '../e2e/local-server-process';
+import { gettingStartedFiles } from '../packages/scratch-project';
 
 const run = promisify(execFile);
 
 interface Snippet {
   doc: string;
-  /** The `snippet:` name, or undefined for a block marked `not run`. */
+  /** The `snippet:` name, or undefined for a block marked `not run` or a `file=` block. */
   name: string | undefined;
+  /** `snippet`, `not run`, `file` (a getting-started file), or undefined when unmarked. */
   marker: string | undefined;
   language: string;
   code: string;
@@ -37,12 +47,13 @@ function snippetsOf(doc: string): Snippet[] {
   const text = readFileSync(join(repoRoot, doc), 'utf8');
   const found: Snippet[] = [];
   for (const match of text.matchAll(
-    /(?:<!--\s*(snippet|not run):\s*([^>]*?)\s*-->\s*\n\s*)?^```(\w*)\n([\s\S]*?)^```/gm,
+    /(?:<!--\s*(snippet|not run):\s*([^>]*?)\s*-->\s*\n\s*)?^```(\w*)(?: file=(\S+))?\n([\s\S]*?)^```/gm,
   )) {
-    const [, kind, value, language = '', code = ''] = match;
+    const [, kind, value, language = '', file, code = ''] = match;
     // A block without a language is a diagram or sample output, not code.
     if (!/^(ts|tsx|js|mjs|sh|bash|json)$/.test(language)) continue;
-    found.push({ doc, name: kind === 'snippet' ? value : undefined, marker: kind, language, code });
+    const marker = file === undefined ? kind : 'file';
+    found.push({ doc, name: kind === 'snippet' ? value : undefined, marker, language, code });
   }
   return found;
 }
@@ -56,7 +67,11 @@ function snippet(name: string): string {
   return matching[0]?.code ?? '';
 }
 
-/** Where snippets are written out: inside the repository, so `postbox/...` imports resolve. */
+/**
+ * Where snippets are written out: inside the repository, so that the packages a user would install
+ * (aws-cdk-lib, cdk-nag, esbuild, the workspace's `@postbox/*`) and the README's in-clone
+ * `postbox/client` resolve from its node_modules.
+ */
 let work: string;
 beforeAll(() => {
   work = mkdtempSync(join(repoRoot, '.snippet-'));
@@ -64,6 +79,13 @@ beforeAll(() => {
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
+
+/** Node's option that resolves `@postbox/cdk` to packages/cdk/src (see the top of this file). */
+const FROM_SOURCE = '--conditions=postbox-source';
+
+/** The modules a snippet imports (`import … from '…'`, `import '…'`). */
+const importsOf = (code: string) =>
+  [...code.matchAll(/^import\s(?:[^'"]*\sfrom\s)?'([^']+)'/gm)].map((match) => match[1]);
 
 const tested = [
   'readme-curl',
@@ -81,6 +103,10 @@ describe('the snippets of the docs', () => {
       .filter((s) => s.marker === undefined)
       .map((s) => `${s.doc}: ${s.code.split('\n')[0]}`);
     expect(unmarked).toEqual([]);
+    // The files test/packages writes into its scratch project, every one of them.
+    const files = all.filter((s) => s.marker === 'file');
+    expect(files.map((s) => s.doc)).toEqual(files.map(() => 'docs/getting-started.md'));
+    expect(files.map((s) => s.code)).toEqual([...gettingStartedFiles().values()]);
     const reasons = all.filter((s) => s.marker === 'not run');
     expect(reasons.every((s) => /\w{3,}/.test(s.code) && s.name === undefined)).toBe(true);
     expect(
@@ -89,6 +115,21 @@ describe('the snippets of the docs', () => {
         .map((s) => s.name)
         .sort(),
     ).toEqual([...tested].sort());
+  });
+
+  it("deploy.md: the own CDK app imports only what a user's project installs, Postbox as @postbox/cdk", async () => {
+    const imported = importsOf(snippet('deploy-app'));
+    expect(imported).toContain('@postbox/cdk');
+    const installable = /^(?:@postbox\/(?:cdk|client)|aws-cdk-lib(?:\/[\w-]+)?|constructs|cdk-nag)$/;
+    expect(imported.filter((name) => !installable.test(name ?? ''))).toEqual([]);
+    expect(
+      importsOf(snippet('deploy-consumer')).filter((name) => !/^(?:aws-lambda|\.\/)/.test(name ?? '')),
+    ).toEqual([]);
+    // What the synth test below runs it against: the workspace package's own source.
+    const { stdout } = await run(process.execPath, [FROM_SOURCE, '-p', "require.resolve('@postbox/cdk')"], {
+      cwd: work,
+    });
+    expect(stdout.trim()).toBe(join(repoRoot, 'packages/cdk/src/index.ts'));
   });
 
   it('deploy.md: the CDK app synthesizes with cdk-nag, offline, bundling the consumer with the local esbuild', async () => {
@@ -105,7 +146,7 @@ describe('the snippets of the docs', () => {
     const outdir = join(app, 'cdk.out');
 
     // As `cdk synth` runs an app: CDK_OUTDIR set, the app synthesizes itself on exit.
-    const { stderr } = await run(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
+    const { stderr } = await run(process.execPath, [FROM_SOURCE, '--import', 'tsx', 'bin/app.ts'], {
       cwd: app,
       env: { ...process.env, CDK_OUTDIR: outdir, CDK_DISABLE_CLI_TELEMETRY: 'true' },
       timeout: 240_000,
