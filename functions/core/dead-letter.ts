@@ -14,13 +14,14 @@ import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { QueueNotFoundError } from './errors';
 import { addMessage } from './groups';
 import { queueOfPartition } from './keys';
-import { attributesOf, type MessageItem, newMessageItem } from './message-item';
+import type { MessageItem } from './message-item';
 import type { QueueMetaCache } from './queue-meta';
 import { type Condition, removeMessage } from './remove';
 import { reserveSequence } from './sequence';
 import type { Signals } from './signals';
 import { sizeAdd } from './size';
 import type { Store } from './store';
+import { movedItem } from './transition-params';
 import type { DeadLetterInfo } from './types';
 
 export interface Move {
@@ -44,27 +45,7 @@ export async function moveMessage(
     now: move.now,
     along: async (current) => {
       const target = await reserveSequence(store, metas, move.target, 1);
-      let item: MessageItem = {
-        ...newMessageItem({
-          queue: target.name,
-          inc: target.inc,
-          order: target.order,
-          id: current.id,
-          seq: target.seq,
-          body: current.body,
-          attributes: attributesOf(current),
-          priority: current.prio,
-          groupId: target.order === 'fifo' ? current.grp : undefined,
-          publishedAt: current.publishedAt,
-          deliverAt: move.now,
-          retentionSeconds: target.retentionSeconds,
-          counted: target.maxMessages > 0,
-        }),
-        ...(move.deadLetter ? { deadLetter: move.deadLetter } : {}),
-      };
-      // A lifo queue has no groups; it still shows where the message's group was.
-      const groupLabel = current.grp ?? current.groupLabel;
-      if (target.order === 'lifo' && groupLabel !== undefined) item.groupLabel = groupLabel;
+      let item = movedItem(current, target, move);
       const added = await addMessage(store, item);
       item = added.item;
       const writes: TransactWriteItem[] = [...added.writes];

@@ -32,7 +32,7 @@ import { availabilityQuery, queryAll } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { dropExpired } from './remove';
 import type { Signals } from './signals';
-import { fromAttributes, isConditionFailure, type Store, toAttributes } from './store';
+import { classify, fromAttributes, type Store, toAttributes } from './store';
 import { promoteParams } from './transition-params';
 
 interface IndexEntry {
@@ -155,7 +155,7 @@ export class DueWork {
       return true;
     } catch (error) {
       // Received, acked or extended meanwhile: nothing to do.
-      if (!isConditionFailure(error)) throw error;
+      if (classify(error).kind !== 'condition') throw error;
       return false;
     }
   }
@@ -205,7 +205,7 @@ export class DueWork {
           }),
         )
         .catch((error: unknown) => {
-          if (!isConditionFailure(error)) throw error;
+          if (classify(error).kind !== 'condition') throw error;
         });
     }
   }

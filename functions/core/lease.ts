@@ -9,17 +9,22 @@
  *
  * A lease that merely expired keeps its token until the next receive, so a late ack still works.
  */
-import { TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { deadLetterIfExhausted, withoutDeadLetterQueue } from './dead-letter';
 import type { Clock } from './engine';
 import { ReceiptExpiredError } from './errors';
-import { messageKey, readyKey, timerKey } from './keys';
-import { asMessageItem, type MessageItem, ttlFor } from './message-item';
+import { messageKey } from './keys';
+import { asMessageItem, type MessageItem } from './message-item';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { parseReceipt, type Receipt } from './receipts';
 import { removeMessage } from './remove';
 import type { Signals } from './signals';
-import { cancellationOf, isConditionFailure, oldItemOf, type Store, toAttributes } from './store';
+import { classify, type Store, toAttributes } from './store';
+import { extendParams, type HeldLease, releaseParams } from './transition-params';
 import type { BatchEntry } from './types';
 
 const HOLDS = { expression: '#lease = :token', names: { '#lease': 'lease' } };
@@ -105,7 +110,7 @@ export class Leases {
       );
       return true;
     } catch (error) {
-      if (cancellationOf(error)) return false;
+      if (classify(error).kind === 'cancelled') return false;
       throw error;
     }
   }
@@ -129,23 +134,15 @@ export class Leases {
     const exhausted = meta.deadLetterQueue !== null && meta.maxReceiveCount !== null;
     const dueAt = now + delaySeconds * 1000;
     const delayed = delaySeconds > 0;
-    const released = await this.updateHeld(receipt, (orderKey) => ({
-      ...(exhausted
-        ? { condition: '#receiveCount < :max', conditionValues: { ':max': meta.maxReceiveCount } }
-        : {}),
-      update: delayed
-        ? 'SET #state = :delayed, #ask = :ask, #deliverAt = :due REMOVE #lease, #leaseExpiresAt'
-        : 'SET #state = :ready, #ask = :ask REMOVE #lease, #leaseExpiresAt',
-      names: {
-        '#state': 'state',
-        '#ask': 'ask',
-        '#leaseExpiresAt': 'leaseExpiresAt',
-        ...(delayed ? { '#deliverAt': 'deliverAt' } : {}),
-      },
-      values: delayed
-        ? { ':delayed': 'delayed', ':ask': timerKey(dueAt, orderKey), ':due': dueAt }
-        : { ':ready': 'ready', ':ask': readyKey(orderKey) },
-    }));
+    const released = await this.updateHeld(
+      receipt,
+      (held) =>
+        releaseParams(this.store.tableName, held, {
+          dueAt: delayed ? dueAt : null,
+          maxReceiveCount: exhausted ? meta.maxReceiveCount : null,
+        }),
+      exhausted,
+    );
     if (released !== 'done') {
       const outcome = await deadLetterIfExhausted(
         this.store,
@@ -175,16 +172,7 @@ export class Leases {
   ): Promise<{ leaseExpiresAt: number }> {
     const { receipt } = await this.receipt(queue, text);
     const leaseExpiresAt = this.clock() + visibilityTimeoutSeconds * 1000;
-    await this.updateHeld(receipt, (orderKey) => ({
-      update: 'SET #state = :inFlight, #leaseExpiresAt = :end, #ask = :ask, #ttl = :ttl',
-      names: { '#state': 'state', '#leaseExpiresAt': 'leaseExpiresAt', '#ask': 'ask', '#ttl': 'ttl' },
-      values: {
-        ':inFlight': 'inFlight',
-        ':end': leaseExpiresAt,
-        ':ask': timerKey(leaseExpiresAt, orderKey),
-        ':ttl': ttlFor(leaseExpiresAt),
-      },
-    }));
+    await this.updateHeld(receipt, (held) => extendParams(this.store.tableName, held, leaseExpiresAt), false);
     if (visibilityTimeoutSeconds === 0) this.signals.notify(`available:${queue}`);
     return { leaseExpiresAt };
   }
@@ -197,48 +185,24 @@ export class Leases {
    */
   private async updateHeld(
     receipt: Receipt,
-    build: (orderKey: string) => {
-      update: string;
-      names: Record<string, string>;
-      values: Record<string, unknown>;
-      condition?: string;
-      conditionValues?: Record<string, unknown>;
-    },
+    build: (held: HeldLease) => UpdateItemCommandInput,
+    /** The change carries a condition beyond the receipt's (release: receives left). */
+    extraCondition: boolean,
     orderKey = receipt.orderKey,
   ): Promise<'done' | { old: MessageItem }> {
-    const change = build(orderKey);
-    const holds = '#lease = :token AND #ok = :ok';
+    const key = messageKey(receipt.queue, receipt.inc, receipt.id);
     try {
-      await this.store.send(
-        new UpdateItemCommand({
-          TableName: this.store.tableName,
-          Key: toAttributes(messageKey(receipt.queue, receipt.inc, receipt.id)),
-          UpdateExpression: change.update,
-          ConditionExpression: change.condition ? `${holds} AND ${change.condition}` : holds,
-          ExpressionAttributeNames: {
-            ...change.names,
-            '#lease': 'lease',
-            '#ok': 'ok',
-            ...(change.condition ? { '#receiveCount': 'receiveCount' } : {}),
-          },
-          ExpressionAttributeValues: toAttributes({
-            ...change.values,
-            ...change.conditionValues,
-            ':token': receipt.token,
-            ':ok': orderKey,
-          }),
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      await this.store.send(new UpdateItemCommand(build({ key, token: receipt.token, orderKey })));
       return 'done';
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const old = oldItemOf(error);
+      const fault = classify(error);
+      if (fault.kind !== 'condition') throw error;
+      const old = fault.oldItem;
       if (old?.lease !== receipt.token) throw new ReceiptExpiredError();
       if (old.ok !== orderKey && orderKey === receipt.orderKey && typeof old.ok === 'string') {
-        return this.updateHeld(receipt, build, old.ok);
+        return this.updateHeld(receipt, build, extraCondition, old.ok);
       }
-      if (change.condition && old.ok === orderKey) return { old: asMessageItem(old) };
+      if (extraCondition && old.ok === orderKey) return { old: asMessageItem(old) };
       throw new ReceiptExpiredError();
     }
   }

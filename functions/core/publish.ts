@@ -23,7 +23,7 @@ import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { reserveSequence } from './sequence';
 import { backoff, type Signals } from './signals';
 import { readSize, sizeReserve } from './size';
-import { cancellationOf, type Store, toAttributes } from './store';
+import { classify, type Store, toAttributes } from './store';
 import type { BatchEntry, PublishInput, PublishResult } from './types';
 
 export const newMessageId = () => randomBytes(16).toString('base64url');
@@ -256,8 +256,12 @@ export class Publisher {
       );
       return true;
     } catch (error) {
-      const cancellation = cancellationOf(error);
-      if (cancellation && (cancellation.failedIndex === items.length || cancellation.conflict)) return false;
+      const cancellation = classify(error);
+      if (
+        cancellation.kind === 'cancelled' &&
+        (cancellation.failedIndex === items.length || cancellation.conflict)
+      )
+        return false;
       throw error;
     }
   }
@@ -276,8 +280,8 @@ export class Publisher {
         await this.store.send(new TransactWriteItemsCommand({ TransactItems: unit.writes }));
         return { ok: true, value: resultOf(unit.item) };
       } catch (error) {
-        const cancellation = cancellationOf(error);
-        if (!cancellation) throw error;
+        const cancellation = classify(error);
+        if (cancellation.kind !== 'cancelled') throw error;
         if (cancellation.failedIndex >= 0 && cancellation.failedIndex === unit.dedupIndex) {
           const first = cancellation.oldItem as { id: string; deliverAt: number };
           return { ok: true, value: { id: first.id, deliverAt: first.deliverAt, duplicate: true } };

@@ -39,7 +39,7 @@ import {
 } from './queue-meta';
 import { deleteQueueParams, referenceParams } from './queue-references';
 import { sizeAdd } from './size';
-import { cancellationOf, fromAttributes, type Store, toAttributes } from './store';
+import { classify, fromAttributes, type Store, toAttributes } from './store';
 import type { Page, Queue, QueueConfig } from './types';
 
 export const newIncarnation = () => randomBytes(6).toString('base64url');
@@ -131,8 +131,8 @@ export class Queues {
       await this.store.send(new TransactWriteItemsCommand({ TransactItems: [...items, ...check] }));
       return true;
     } catch (error) {
-      const cancellation = cancellationOf(error);
-      if (!cancellation) throw error;
+      const cancellation = classify(error);
+      if (cancellation.kind !== 'cancelled') throw error;
       if (cancellation.failedIndex === items.length && deadLetterQueue) {
         throw new QueueNotFoundError(deadLetterQueue);
       }
@@ -188,7 +188,7 @@ export class Queues {
         )
         .catch((error: unknown) => {
           // Gone or counted meanwhile: nothing to adopt.
-          if (!cancellationOf(error)) throw error;
+          if (classify(error).kind !== 'cancelled') throw error;
         });
     }
   }
@@ -213,7 +213,8 @@ export class Queues {
       try {
         await this.store.send(new TransactWriteItemsCommand(deleteQueueParams(this.store.tableName, meta)));
       } catch (error) {
-        if (cancellationOf(error)?.failedIndex === 0 || cancellationOf(error)?.conflict) continue;
+        const fault = classify(error);
+        if (fault.kind === 'cancelled' && (fault.failedIndex === 0 || fault.conflict)) continue;
         throw error;
       } finally {
         this.metas.forget(name);
@@ -269,8 +270,7 @@ export class Queues {
       );
       old = fromAttributes(output.Attributes) as unknown as QueueMeta;
     } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException')
-        throw new QueueNotFoundError(name);
+      if (classify(error).kind === 'condition') throw new QueueNotFoundError(name);
       throw error;
     } finally {
       this.metas.forget(name);

@@ -29,7 +29,7 @@ import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { formatReceipt, newLeaseToken } from './receipts';
 import { dropExpired, removeMessage } from './remove';
 import { backoff, type Signals } from './signals';
-import { fromAttributes, isConditionFailure, oldItemOf, type Store } from './store';
+import { classify, fromAttributes, type Store } from './store';
 import { claimLeaseParams } from './transition-params';
 import type { DeliveredMessage, ReceiveOptions } from './types';
 
@@ -250,8 +250,9 @@ export class Receiver {
       const receipt = formatReceipt({ queue: meta.name, inc: meta.inc, id: item.id, token, orderKey });
       return { message: toDelivered(item, receipt) };
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const old = oldItemOf(error);
+      const fault = classify(error);
+      if (fault.kind !== 'condition') throw error;
+      const old = fault.oldItem;
       return { old: old && asMessageItem(old) };
     }
   }

@@ -23,16 +23,8 @@ import { ServiceUnavailableError } from './errors';
 import { leaveGroup } from './groups';
 import { asMessageItem, type MessageItem } from './message-item';
 import { sizeAdd } from './size';
-import {
-  cancellationOf,
-  fromAttributes,
-  type Item,
-  isConditionFailure,
-  type Key,
-  oldItemOf,
-  type Store,
-  toAttributes,
-} from './store';
+import { classify, fromAttributes, type Item, type Key, type Store, toAttributes } from './store';
+import { removeInTransactionParams, removeParams } from './transition-params';
 
 export interface Condition {
   expression: string;
@@ -65,20 +57,13 @@ export async function removeMessage(
   if (!options.along) {
     try {
       const output = await store.send<DeleteItemCommandOutput>(
-        new DeleteItemCommand({
-          TableName: store.tableName,
-          Key: toAttributes(messageKey),
-          ConditionExpression: `(${condition.expression}) AND attribute_not_exists(#counted) AND attribute_not_exists(#grp)`,
-          ExpressionAttributeNames: { ...condition.names, '#counted': 'counted', '#grp': 'grp' },
-          ExpressionAttributeValues: condition.values ? toAttributes(condition.values) : undefined,
-          ReturnValues: 'ALL_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        new DeleteItemCommand(removeParams(store.tableName, messageKey, condition)),
       );
       return { removed: true, old: asMessageItem(fromAttributes(output.Attributes) ?? {}) };
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const item = oldItemOf(error);
+      const fault = classify(error);
+      if (fault.kind !== 'condition') throw error;
+      const item = fault.oldItem;
       old = item && asMessageItem(item);
       if (!old || !(old.counted || old.grp)) return { removed: false, old };
     }
@@ -99,24 +84,9 @@ async function removeTransactionally(
   let old: MessageItem | undefined = first;
   for (let attempt = 0; attempt < MAX_ATTEMPTS && old; attempt++) {
     // The facts this plan relies on are part of the condition: if they changed, plan again.
-    const facts = [
-      old.counted ? '#counted = :true' : 'attribute_not_exists(#counted)',
-      old.waiting ? '#waiting = :true' : 'attribute_not_exists(#waiting)',
-    ];
+    const facts = { counted: Boolean(old.counted), waiting: Boolean(old.waiting) };
     const writes: TransactWriteItem[] = [
-      {
-        Delete: {
-          TableName: store.tableName,
-          Key: toAttributes(key),
-          ConditionExpression: `(${condition.expression}) AND ${facts.join(' AND ')}`,
-          ExpressionAttributeNames: { ...condition.names, '#counted': 'counted', '#waiting': 'waiting' },
-          ExpressionAttributeValues: toAttributes({
-            ...condition.values,
-            ...(old.counted || old.waiting ? { ':true': true } : {}),
-          }),
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      },
+      removeInTransactionParams(store.tableName, key, condition, facts),
       ...(old.counted ? [sizeAdd(store.tableName, key.pk, -1)] : []),
       ...(old.grp !== undefined ? await leaveGroup(store, old, options.now) : []),
       ...(options.along ? await options.along(old) : []),
@@ -125,8 +95,8 @@ async function removeTransactionally(
       await store.send(new TransactWriteItemsCommand({ TransactItems: writes }));
       return { removed: true, old };
     } catch (error) {
-      const cancellation = cancellationOf(error);
-      if (!cancellation) throw error;
+      const cancellation = classify(error);
+      if (cancellation.kind !== 'cancelled') throw error;
       if (cancellation.failedIndex === 0) {
         const current = cancellation.oldItem && asMessageItem(cancellation.oldItem);
         const factsChanged =

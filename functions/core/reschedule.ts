@@ -19,7 +19,7 @@ import { messageKey, readyKey, timerKey, waitingKey, waitingSortKey } from './ke
 import { asMessageItem, effectiveState, isExpired, type MessageItem, toView, ttlFor } from './message-item';
 import type { QueueMetaCache } from './queue-meta';
 import type { Signals } from './signals';
-import { cancellationOf, fromAttributes, type Store, toAttributes } from './store';
+import { classify, fromAttributes, type Store, toAttributes } from './store';
 import type { MessageView, RescheduleInput } from './types';
 
 export class Rescheduler {
@@ -134,7 +134,7 @@ export class Rescheduler {
       await this.store.send(new TransactWriteItemsCommand({ TransactItems: writes }));
       return true;
     } catch (error) {
-      if (cancellationOf(error)) return false;
+      if (classify(error).kind === 'cancelled') return false;
       throw error;
     }
   }

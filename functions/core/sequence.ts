@@ -8,7 +8,7 @@ import { UpdateItemCommand, type UpdateItemCommandOutput } from '@aws-sdk/client
 import { QueueNotFoundError } from './errors';
 import { queueMetaKey } from './keys';
 import { metaFromItem, type QueueMeta, type QueueMetaCache } from './queue-meta';
-import { fromAttributes, isConditionFailure, type Store, toAttributes } from './store';
+import { classify, fromAttributes, type Store, toAttributes } from './store';
 
 /** The queue's configuration; its `seq` is the last of the `count` numbers reserved. */
 export async function reserveSequence(
@@ -33,7 +33,7 @@ export async function reserveSequence(
     metas.remember(meta);
     return meta;
   } catch (error) {
-    if (isConditionFailure(error)) {
+    if (classify(error).kind === 'condition') {
       metas.forget(queue);
       throw new QueueNotFoundError(queue);
     }

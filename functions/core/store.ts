@@ -65,14 +65,6 @@ export const toAttributes = (item: object): Record<string, AttributeValue> =>
 export const fromAttributes = (attributes: Record<string, AttributeValue> | undefined): Item | undefined =>
   attributes ? unmarshall(attributes) : undefined;
 
-export const isConditionFailure = (error: unknown): error is ConditionalCheckFailedException =>
-  error instanceof ConditionalCheckFailedException;
-
-/** The old item DynamoDB returned with a failed condition (ReturnValuesOnConditionCheckFailure). */
-export function oldItemOf(error: ConditionalCheckFailedException): Item | undefined {
-  return fromAttributes(error.Item);
-}
-
 export interface Cancellation {
   /** Index of the first action whose condition failed, or -1. */
   failedIndex: number;
@@ -82,16 +74,47 @@ export interface Cancellation {
   conflict: boolean;
 }
 
-export function cancellationOf(error: unknown): Cancellation | undefined {
-  if (!(error instanceof TransactionCanceledException)) return undefined;
-  const reasons = error.CancellationReasons ?? [];
-  const failedIndex = reasons.findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
-  return {
-    failedIndex,
-    oldItem: failedIndex >= 0 ? fromAttributes(reasons[failedIndex]?.Item) : undefined,
-    conflict: reasons.some((reason) => reason.Code === 'TransactionConflict'),
-  };
+/**
+ * What a failed store request means, decided here and nowhere else:
+ * - `condition`: a single write's condition failed (`oldItem` when it asked for ALL_OLD);
+ * - `cancelled`: a transaction was cancelled (a condition or a concurrent transaction);
+ * - `unavailable`: throttling, a timeout, an unreachable store (a retry may clear it);
+ * - `other`: anything else (a bug or a bad request): callers rethrow it as it is.
+ */
+export type StoreFault =
+  | { kind: 'condition'; oldItem: Item | undefined }
+  | ({ kind: 'cancelled' } & Cancellation)
+  | { kind: 'unavailable' }
+  | { kind: 'other' };
+
+export function classify(error: unknown): StoreFault {
+  if (error instanceof ConditionalCheckFailedException) {
+    return { kind: 'condition', oldItem: fromAttributes(error.Item) };
+  }
+  if (error instanceof TransactionCanceledException) {
+    const reasons = error.CancellationReasons ?? [];
+    const failedIndex = reasons.findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
+    return {
+      kind: 'cancelled',
+      failedIndex,
+      oldItem: failedIndex >= 0 ? fromAttributes(reasons[failedIndex]?.Item) : undefined,
+      conflict: reasons.some((reason) => reason.Code === 'TransactionConflict'),
+    };
+  }
+  if (error instanceof ServiceUnavailableError || isUnavailable(error)) return { kind: 'unavailable' };
+  return { kind: 'other' };
 }
+
+/** A transaction's cancellation, or undefined for any other fault (`classify`, for one question). */
+export function cancellationOf(error: unknown): Cancellation | undefined {
+  const fault = classify(error);
+  if (fault.kind !== 'cancelled') return undefined;
+  const { kind: _kind, ...cancellation } = fault;
+  return cancellation;
+}
+
+/** Whether a single write's condition failed (`classify`, for one question). */
+export const isConditionFailure = (error: unknown): boolean => classify(error).kind === 'condition';
 
 export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {

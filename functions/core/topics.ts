@@ -33,7 +33,7 @@ import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { referenceParams } from './queue-references';
 import { reserveSequence } from './sequence';
 import type { Signals } from './signals';
-import { cancellationOf, fromAttributes, isConditionFailure, type Store, toAttributes } from './store';
+import { classify, fromAttributes, type Store, toAttributes } from './store';
 import type { Page, PublishInput, Subscription, Topic, TopicDelivery, TopicPublishResult } from './types';
 
 const MAX_TRANSACTION_WRITES = 100;
@@ -81,7 +81,8 @@ export class Topics {
         }),
       );
     } catch (error) {
-      const cancellation = cancellationOf(error);
+      const fault = classify(error);
+      const cancellation = fault.kind === 'cancelled' ? fault : undefined;
       const missing = cancellation ? queues[cancellation.failedIndex] : undefined;
       if (missing !== undefined) throw new QueueNotFoundError(missing);
       if (cancellation?.conflict)
@@ -125,7 +126,7 @@ export class Topics {
         }),
       );
     } catch (error) {
-      if (isConditionFailure(error)) throw new TopicNotFoundError(name);
+      if (classify(error).kind === 'condition') throw new TopicNotFoundError(name);
       throw error;
     }
   }
@@ -182,8 +183,8 @@ export class Topics {
         for (const target of active) this.signals.notify(`available:${target.meta.name}`);
         return { id, deliveries: targets.map((target) => delivery(target, duplicates)) };
       } catch (error) {
-        const cancellation = cancellationOf(error);
-        if (!cancellation) throw error;
+        const cancellation = classify(error);
+        if (cancellation.kind !== 'cancelled') throw error;
         const failed = locate(units, cancellation.failedIndex);
         if (failed) {
           const { meta } = active[failed.unit] as { meta: QueueMeta; entry: Entry };

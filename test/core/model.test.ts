@@ -6,7 +6,8 @@
  * runs give the queue a dead-letter queue, whose contents and counts are checked too.
  * Runs also update the configuration (and switch a bound on), purge, delete and re-create the
  * queue, run some queues bounded (far above what a run publishes), and switch between two
- * engines (two processes on one table). Each run works on new queues; the clock is injected and
+ * engines (two processes on one table); redrive the dead-letter queue back and the queue `to` it;
+ * and put a topic over the queues (one of them always full) and publish to it. Each run works on new queues; the clock is injected and
  * moved by hand.
  */
 import fc from 'fast-check';
@@ -65,11 +66,19 @@ function runConfig(order: Order): fc.Arbitrary<RunConfig> {
 async function createQueues(config: RunConfig) {
   const queue = queueName(config.queue.order);
   const dlq = config.deadLetters ? queueName('dlq') : null;
+  const fullQueue = queueName('full');
+  const topic = queueName('topic');
   const created: string[] = [];
   const cleanUp = async () => {
+    await engine.deleteTopic(topic).catch((error: { code?: string }) => {
+      if (error.code !== 'TopicNotFound') throw error;
+    });
     // Keeps the timed work (which visits every queue) as cheap in the last run as in the first.
     for (const name of created.reverse()) await engine.deleteQueue(name);
   };
+  await engine.putQueue(fullQueue, { maxMessages: 1 });
+  created.push(fullQueue);
+  await engine.publish(fullQueue, { body: 'fills it' });
   if (dlq && config.deadLetters) {
     await engine.putQueue(dlq, { order: config.deadLetters.order });
     created.push(dlq);
@@ -108,7 +117,15 @@ async function createQueues(config: RunConfig) {
     deadLetterQueue: dlq,
     maxReceiveCount: config.deadLetters?.maxReceiveCount ?? null,
   };
-  const real: Real = { engine, engines: [engine, other], queue, deadLetterQueue: dlq, fields };
+  const real: Real = {
+    engine,
+    engines: [engine, other],
+    queue,
+    deadLetterQueue: dlq,
+    fullQueue,
+    topic,
+    fields,
+  };
   return { model, real, cleanUp };
 }
 

@@ -23,6 +23,10 @@ export interface Real {
   queue: string;
   /** The dead-letter queue's name, when the run's queue has one. */
   deadLetterQueue: string | null;
+  /** A bounded queue that is always full (maxMessages 1, one message): topic fan-outs fail on it. */
+  fullQueue: string;
+  /** The run's topic name (model.topic says whether it exists and what it subscribes). */
+  topic: string;
   /** The queue's configuration as last put (a re-creation puts it again). */
   fields: Partial<QueueConfig>;
 }
@@ -71,7 +75,7 @@ const withoutUndefined = <T extends object>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 
 /** Publish inputs; groups exist in fifo queues only. Few group and deduplication ids, so they meet. */
-function publishInput(order: Order): fc.Arbitrary<PublishInput> {
+export function publishInput(order: Order): fc.Arbitrary<PublishInput> {
   return fc
     .record({
       body,
@@ -92,7 +96,7 @@ function publishInput(order: Order): fc.Arbitrary<PublishInput> {
     .map(withoutUndefined);
 }
 
-function describeInput(input: PublishInput): string {
+export function describeInput(input: PublishInput): string {
   const parts = [JSON.stringify(input.body)];
   if (input.priority !== undefined) parts.push(`priority ${input.priority}`);
   if (input.delaySeconds !== undefined) parts.push(`delay ${input.delaySeconds}s`);
@@ -103,7 +107,7 @@ function describeInput(input: PublishInput): string {
 }
 
 /** Checks one publish answer against the model (a duplicate, or a new message) and applies it. */
-function expectPublished(model: QueueModel, input: PublishRequest, result: PublishResult): void {
+export function expectPublished(model: QueueModel, input: PublishRequest, result: PublishResult): void {
   const answer = model.answerFor(input);
   if (answer.duplicate) {
     expect(result, 'a duplicate answers the first publish').toEqual(answer);

@@ -86,6 +86,12 @@ export interface PublishRequest {
 /** What a publish must answer: the first one's id and deliverAt for a duplicate. */
 export type PublishAnswer = { duplicate: true; id: string; deliverAt: number } | { duplicate: false };
 
+/** A subscription of the run's topic: the run's queue, its dead-letter queue, or the full queue. */
+export interface TopicSubscription {
+  role: 'queue' | 'deadLetters' | 'full';
+  filter?: Record<string, string[]>;
+}
+
 export interface DeadLetterTarget {
   queue: QueueModel;
   maxReceiveCount: number;
@@ -106,6 +112,8 @@ export class QueueModel {
   /** Accepted deduplication ids: the first message's id and deliverAt, until `expiresAt`. */
   private readonly dedup = new Map<string, { id: string; deliverAt: number; expiresAt: number }>();
   private seq = 0;
+  /** The run's topic, when one is put (kept on the run's queue): its subscriptions by role. */
+  topic: TopicSubscription[] | null = null;
 
   constructor(
     readonly queue: string,
@@ -321,7 +329,7 @@ export class QueueModel {
     const seq = ++target.seq;
     for (const message of batch) {
       this.remove(message.id);
-      target.acceptDeadLetter(message, seq, {
+      target.accept(message, seq, {
         sourceQueue: this.queue,
         receiveCount: message.receiveCount,
         reason: 'maxReceiveCount',
@@ -329,7 +337,8 @@ export class QueueModel {
     }
   }
 
-  private acceptDeadLetter(message: ModelMessage, seq: number, deadLetter: DeadLetterInfo): void {
+  /** A message moved in (a dead letter, or a redriven message without one) at place `seq`. */
+  private accept(message: ModelMessage, seq: number, deadLetter: DeadLetterInfo | null): void {
     const now = this.now();
     const copy: ModelMessage = {
       ...message,
@@ -384,6 +393,48 @@ export class QueueModel {
     }
     const leftBehind = due.some((m) => this.isPendingDeadLetter(m));
     return leftBehind || candidates < Math.min(max, this.deliverable().length);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Redrive
+
+  /**
+   * Whether a redrive of this queue can be modelled exactly: every message it moves is read in one
+   * page of its range (redrive.ts reads 25 at a time) and no move hands a group over to a waiting
+   * member (the new head would change range under the redrive's reading; see the report in
+   * lifecycle.ts). Otherwise the command leaves the redrive out.
+   */
+  redriveIsExact(): boolean {
+    const live = [...this.messages.values()];
+    return live.length <= 25 && !live.some((m) => m.stored === 'waiting');
+  }
+
+  /**
+   * Redrive: every message that is not in flight moves to `target` (its dead letter's source
+   * queue, or the `to` queue), one move after the other in the order of the engine's index (the
+   * ready range in delivery order, then the timers by due time). Each takes the target's next
+   * place; messages that tie here (dead letters moved together) keep tying there.
+   */
+  redriveTo(target: QueueModel): number {
+    const ready = [...this.messages.values()].filter((m) => m.stored === 'ready').sort(this.compare);
+    const timers = [...this.messages.values()]
+      .filter((m) => m.stored === 'delayed' || m.stored === 'inFlight')
+      .sort(this.compareTimers);
+    const order = [...ready, ...timers].filter((m) => this.stateOf(m) !== 'inFlight');
+    let previous: ModelMessage | undefined;
+    let seq = 0;
+    for (const message of order) {
+      const ties =
+        previous !== undefined &&
+        previous.stored === message.stored &&
+        (message.stored === 'ready' || previous.dueAt === message.dueAt) &&
+        this.compare(previous, message) === 0;
+      if (!ties) seq = ++target.seq;
+      this.remove(message.id);
+      target.accept(message, seq, null);
+      previous = message;
+    }
+    return order.length;
   }
 
   // -------------------------------------------------------------------------------------------

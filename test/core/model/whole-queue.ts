@@ -29,6 +29,7 @@ import {
   runDueWorkCommand,
 } from './commands';
 import { purge, recreate, switchEngine, updateConfig } from './lifecycle';
+import { publishToTopic, putTopic, redrive } from './redrive-topics';
 import type { Order, QueueModel } from './reference';
 
 const hasDeadLetterQueue = (model: Readonly<QueueModel>) => model.deadLetters !== null;
@@ -99,6 +100,9 @@ export function queueCommands(order: Order): fc.Arbitrary<Command>[] {
     recreate,
     updateConfig,
     ...weighted(2, switchEngine),
+    ...weighted(2, redrive),
+    putTopic,
+    ...weighted(2, publishToTopic(order)),
   ];
 }
 
