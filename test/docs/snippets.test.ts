@@ -95,6 +95,9 @@ const tested = [
   'deploy-consumer',
   'deploy-app',
   'deploy-iam-statement',
+  // Run by test/sqs/readme.test.ts, against the SQS endpoint of a real server.
+  'readme-sqs-boto3',
+  'readme-sqs-sdk',
 ];
 
 describe('the snippets of the docs', () => {
