@@ -1,5 +1,5 @@
 /**
- * The SQS endpoint (API.md, "Additions"): `POST /` speaks AWS JSON 1.0 when `X-Amz-Target:
+ * The SQS endpoint (docs/api.md, "Local server"): `POST /` speaks AWS JSON 1.0 when `X-Amz-Target:
  * AmazonSQS.<Action>` is present, and the Query protocol when the form (or the query string)
  * has `Action=`; `POST /<account>/<queue>` is the Query protocol's queue-URL form. Anything else
  * is not SQS and goes on to the rest of the app (a browser's `GET /` never reaches here locally).

@@ -29,7 +29,9 @@ describe('the docs', () => {
     const api = readFileSync(join(repoRoot, 'docs/api.md'), 'utf8');
     expect(api).toMatch(/^# Postbox HTTP API, version 1/);
     expect(api).not.toContain('Additions');
-    expect(api).not.toMatch(/\/v1\/schedules|X-Amz-Target/);
+    // Schedules and flow control are not built yet (the SQS endpoint is: the local server section
+    // describes it).
+    expect(api).not.toMatch(/\/v1\/schedules|\/pause|rateLimit/);
   });
 
   it.each(docs)('%s: every relative link points at a file of the repository', (doc) => {

@@ -51,7 +51,7 @@ function snippetsOf(doc: string): Snippet[] {
   )) {
     const [, kind, value, language = '', file, code = ''] = match;
     // A block without a language is a diagram or sample output, not code.
-    if (!/^(ts|tsx|js|mjs|sh|bash|json)$/.test(language)) continue;
+    if (!/^(ts|tsx|js|mjs|sh|bash|json|python)$/.test(language)) continue;
     const marker = file === undefined ? kind : 'file';
     found.push({ doc, name: kind === 'snippet' ? value : undefined, marker, language, code });
   }

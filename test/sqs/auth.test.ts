@@ -1,4 +1,4 @@
-/** With POSTBOX_TOKEN set, the SQS endpoint wants the token as the SigV4 access key id (API.md). */
+/** With POSTBOX_TOKEN set, the SQS endpoint wants the token as the SigV4 access key id (docs/api.md). */
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SqsHarness, sqsClient, startSqsHarness } from './support';
