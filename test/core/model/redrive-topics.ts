@@ -28,7 +28,9 @@ class Redrive implements Command {
     if (!source.redriveIsExact()) return;
     const options = this.toDeadLetters ? { to: deadLetters.queue } : {};
     const { moved } = await real.engine.redrive(source.queue, options);
-    expect(moved, `redrive of ${source.queue}: how many moved`).toBe(source.redriveTo(target));
+    expect(moved, `redrive of ${source.queue}: how many moved`).toBe(
+      source.redriveTo(target, !this.toDeadLetters),
+    );
   }
   toString() {
     return this.toDeadLetters ? 'redrive(queue, to the dead-letter queue)' : 'redrive(dead-letter queue)';
@@ -114,6 +116,9 @@ const subscription = fc
     { requiredKeys: ['role'] },
   )
   .map((s) => s as TopicSubscription);
+
+/** Redrives the dead-letter queue back to the run's queue (when the model can say the outcome). */
+export const redriveBack = (model: QueueModel, real: Real) => new Redrive(false).run(model, real);
 
 export const redrive = fc.boolean().map((toDeadLetters) => new Redrive(toDeadLetters));
 export const putTopic = fc
