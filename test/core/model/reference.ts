@@ -416,6 +416,12 @@ export class QueueModel {
    * Each move takes the target's next place; messages that tie here (dead letters moved
    * together) keep tying there.
    */
+  /** Redrive of one message (ready or delayed) to `target`, at its next place. */
+  redriveOne(message: ModelMessage, target: QueueModel): void {
+    this.remove(message.id);
+    target.accept(message, ++target.seq, null);
+  }
+
   redriveTo(target: QueueModel, onlyDeadLetters: boolean): number {
     let moved = 0;
     for (;;) {

@@ -29,7 +29,7 @@ import {
   runDueWorkCommand,
 } from './commands';
 import { purge, recreate, switchEngine, updateConfig } from './lifecycle';
-import { publishToTopic, putTopic, redrive, redriveBack } from './redrive-topics';
+import { publishToTopic, putTopic, redrive, redriveBack, redriveMessage } from './redrive-topics';
 import type { Order, QueueModel } from './reference';
 
 const hasDeadLetterQueue = (model: Readonly<QueueModel>) => model.deadLetters !== null;
@@ -101,6 +101,7 @@ export function queueCommands(order: Order): fc.Arbitrary<Command>[] {
     updateConfig,
     ...weighted(2, switchEngine),
     ...weighted(3, redrive),
+    redriveMessage,
     putTopic,
     ...weighted(2, publishToTopic(order)),
   ];
