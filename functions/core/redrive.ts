@@ -1,14 +1,15 @@
 /**
  * Redrive: moves messages out of a queue used as a dead-letter queue, in delivery order, one
  * transaction each (dead-letter.ts): to `to`, or each back to the queue it came from. Messages in
- * flight stay (a consumer holds them); without `to`, only messages that carry `deadLetter` move.
+ * flight stay (a consumer holds them), and so do the group members behind them; without `to`,
+ * only messages that carry `deadLetter` move. A group moves in its order.
  */
 import { type AttributeValue, QueryCommand, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { fetchMessages } from './batch-get';
 import { moveMessage } from './dead-letter';
 import type { Clock } from './engine';
 import { QueueNotFoundError } from './errors';
-import { messagePartition, READY_FROM, TIMERS_TO, WAITING_FROM, WAITING_TO } from './keys';
+import { messagePartition, READY_FROM, TIMERS_TO } from './keys';
 import { effectiveState, type MessageItem } from './message-item';
 import { availabilityQuery } from './query';
 import type { QueueMetaCache } from './queue-meta';
@@ -31,14 +32,19 @@ export class Redriver {
     const limit = options.maxMessages ?? Number.POSITIVE_INFINITY;
     const missing = new Set<string>();
     let moved = 0;
-    // Ready and timers first (delivery order), then members waiting behind their group's head.
-    for (const range of [
-      { from: READY_FROM, to: TIMERS_TO },
-      { from: WAITING_FROM, to: WAITING_TO },
-    ]) {
+    // Ready and timers, in delivery order. A group's waiting members are not read: each joins the
+    // ready or timer range when the member before it moves, and the next pass moves it, so a
+    // group arrives in its order and none of it stays behind (members behind a head in flight
+    // stay with it). Passes go on while one moves something.
+    for (let movedInPass = -1; movedInPass !== 0 && moved < limit; ) {
+      movedInPass = 0;
       let startKey: Record<string, AttributeValue> | undefined;
       do {
-        const page = await this.page(messagePartition(queue, meta.inc), range, startKey);
+        const page = await this.page(
+          messagePartition(queue, meta.inc),
+          { from: READY_FROM, to: TIMERS_TO },
+          startKey,
+        );
         startKey = page.lastKey;
         for (const item of page.items) {
           if (moved >= limit) return { moved };
@@ -58,7 +64,10 @@ export class Redriver {
               deadLetter: null,
               now,
             });
-            if (ok) moved++;
+            if (ok) {
+              moved++;
+              movedInPass++;
+            }
           } catch (error) {
             // The source queue of these dead letters is gone: they stay here.
             if (!(error instanceof QueueNotFoundError) || options.to !== undefined) throw error;

@@ -237,7 +237,8 @@ export function movedItem(
       body: current.body,
       attributes: attributesOf(current),
       priority: current.prio,
-      groupId: target.order === 'fifo' ? current.grp : undefined,
+      // From a lifo queue, the group it showed (groupLabel) becomes a group again.
+      groupId: target.order === 'fifo' ? (current.grp ?? current.groupLabel) : undefined,
       publishedAt: current.publishedAt,
       deliverAt: move.now,
       retentionSeconds: target.retentionSeconds,

@@ -150,4 +150,43 @@ describe('redrive', () => {
       code: 'QueueNotFound',
     });
   });
+
+  it("moves every member of a group, in the group's order (a member that became the head meanwhile too)", async () => {
+    const from = queueName('from');
+    const to = queueName('to');
+    await engine.putQueue(from, {});
+    await engine.putQueue(to, {});
+    for (const n of [1, 2, 3]) await engine.publish(from, { body: n, groupId: 'g' });
+    await engine.publish(from, { body: 4 });
+    expect(await engine.redrive(from, { to })).toEqual({ moved: 4 });
+    expect((await engine.getQueue(from)).counts.total).toBe(0);
+    const got: unknown[] = [];
+    for (let i = 0; i < 4; i++) {
+      for (const m of await engine.receive(to, { maxMessages: 10, ack: 'auto' }))
+        if (m.groupId === 'g') got.push(m.body);
+    }
+    expect(got).toEqual([1, 2, 3]);
+  });
+
+  it('gives a dead letter of a lifo dead-letter queue its group back when it is redriven to its fifo source', async () => {
+    const source = queueName('src');
+    const dlq = queueName('dlq');
+    await engine.putQueue(dlq, { order: 'lifo' });
+    await engine.putQueue(source, { deadLetterQueue: dlq, maxReceiveCount: 1 });
+    await engine.publish(source, { body: 1, groupId: 'g' });
+    const [m] = await engine.receive(source, {});
+    await engine.release(source, m?.receipt as string, 0);
+    expect((await engine.browse(dlq, { state: 'all', limit: 10 })).items.map((d) => d.groupId)).toEqual([
+      'g',
+    ]);
+    await engine.publish(source, { body: 0, groupId: 'g' });
+    expect(await engine.redrive(dlq, {})).toEqual({ moved: 1 });
+    const back = (await engine.browse(source, { state: 'all', limit: 10 })).items;
+    expect(back.map((b) => [b.body, b.groupId])).toEqual([
+      [0, 'g'],
+      [1, 'g'],
+    ]);
+    // A member of the group again: it waits behind the head.
+    expect((await engine.receive(source, { maxMessages: 10 })).map((b) => b.body)).toEqual([0]);
+  });
 });

@@ -219,4 +219,12 @@ describe('transition requests', () => {
     expect(item).toMatchObject({ groupLabel: 'g', counted: true, state: 'ready', receiveCount: 0 });
     expect(item.ask).toBe(`R3${String(1e15 - 1 - 42).padStart(15, '0')}`);
   });
+
+  it('a move from a lifo queue into a fifo one makes the group it showed a group again', () => {
+    const { grp: _grp, ...ungrouped } = current as MessageItem & { grp?: string };
+    const fromLifo = { ...ungrouped, groupLabel: 'g' } as MessageItem;
+    const item = movedItem(fromLifo, { ...target, order: 'fifo' }, { deadLetter: null, now: 1_000 });
+    expect(item).toMatchObject({ grp: 'g' });
+    expect(item).not.toHaveProperty('groupLabel');
+  });
 });

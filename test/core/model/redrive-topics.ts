@@ -28,10 +28,33 @@ class Redrive implements Command {
     if (!source.redriveIsExact()) return;
     const options = this.toDeadLetters ? { to: deadLetters.queue } : {};
     const { moved } = await real.engine.redrive(source.queue, options);
-    expect(moved, `redrive of ${source.queue}: how many moved`).toBe(source.redriveTo(target));
+    expect(moved, `redrive of ${source.queue}: how many moved`).toBe(
+      source.redriveTo(target, !this.toDeadLetters),
+    );
   }
   toString() {
     return this.toDeadLetters ? 'redrive(queue, to the dead-letter queue)' : 'redrive(dead-letter queue)';
+  }
+}
+
+/** Redrive of one message of the dead-letter queue back to its source (an id ever stored there). */
+class RedriveMessage implements Command {
+  constructor(readonly index: number) {}
+  check = (model: Readonly<QueueModel>) => (model.deadLetters?.queue.ids.length ?? 0) > 0;
+  async run(model: QueueModel, real: Real) {
+    const deadLetters = model.deadLetters?.queue as QueueModel;
+    const id = deadLetters.ids[this.index % deadLetters.ids.length] as string;
+    const message = deadLetters.messages.get(id);
+    const call = real.engine.redriveMessage(deadLetters.queue, id, {});
+    if (!message) return expectCode(call, 'MessageNotFound');
+    // In flight, or not a dead letter (a topic's copy) without `to`: nothing moves.
+    if (deadLetters.stateOf(message) === 'inFlight' || message.deadLetter === null)
+      return expectCode(call, 'Conflict');
+    expect(await call).toEqual({ queue: model.queue, id });
+    deadLetters.redriveOne(message, model);
+  }
+  toString() {
+    return `redriveMessage(dead letter #${this.index})`;
   }
 }
 
@@ -115,6 +138,10 @@ const subscription = fc
   )
   .map((s) => s as TopicSubscription);
 
+/** Redrives the dead-letter queue back to the run's queue (when the model can say the outcome). */
+export const redriveBack = (model: QueueModel, real: Real) => new Redrive(false).run(model, real);
+
+export const redriveMessage = fc.nat({ max: 1_000 }).map((index) => new RedriveMessage(index));
 export const redrive = fc.boolean().map((toDeadLetters) => new Redrive(toDeadLetters));
 export const putTopic = fc
   .uniqueArray(subscription, { minLength: 1, maxLength: 3, selector: (s) => s.role })

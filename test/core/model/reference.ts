@@ -399,42 +399,56 @@ export class QueueModel {
   // Redrive
 
   /**
-   * Whether a redrive of this queue can be modelled exactly: every message it moves is read in one
-   * page of its range (redrive.ts reads 25 at a time) and no move hands a group over to a waiting
-   * member (the new head would change range under the redrive's reading; see the report in
-   * lifecycle.ts). Otherwise the command leaves the redrive out.
+   * Whether a redrive of this queue can be modelled exactly: each of its passes reads the queue in
+   * one page (redrive.ts reads 25 at a time; a later page would also show heads handed over during
+   * the pass). Otherwise the command leaves the redrive out.
    */
   redriveIsExact(): boolean {
-    const live = [...this.messages.values()];
-    return live.length <= 25 && !live.some((m) => m.stored === 'waiting');
+    return this.messages.size < 25;
   }
 
   /**
-   * Redrive: every message that is not in flight moves to `target` (its dead letter's source
-   * queue, or the `to` queue), one move after the other in the order of the engine's index (the
-   * ready range in delivery order, then the timers by due time). Each takes the target's next
-   * place; messages that tie here (dead letters moved together) keep tying there.
+   * Redrive: every message that is not in flight moves to `target` (the `to` queue; without one,
+   * only dead letters move, to their source queue, and other messages stay), one move after the
+   * other in the order of the engine's index (the ready range in delivery order, then the timers
+   * by due time). Waiting group members are not read: a member becomes its group's head when the
+   * one before it moves, and the next pass moves it; passes go on while one moves something.
+   * Each move takes the target's next place; messages that tie here (dead letters moved
+   * together) keep tying there.
    */
-  redriveTo(target: QueueModel): number {
-    const ready = [...this.messages.values()].filter((m) => m.stored === 'ready').sort(this.compare);
-    const timers = [...this.messages.values()]
-      .filter((m) => m.stored === 'delayed' || m.stored === 'inFlight')
-      .sort(this.compareTimers);
-    const order = [...ready, ...timers].filter((m) => this.stateOf(m) !== 'inFlight');
-    let previous: ModelMessage | undefined;
-    let seq = 0;
-    for (const message of order) {
-      const ties =
-        previous !== undefined &&
-        previous.stored === message.stored &&
-        (message.stored === 'ready' || previous.dueAt === message.dueAt) &&
-        this.compare(previous, message) === 0;
-      if (!ties) seq = ++target.seq;
-      this.remove(message.id);
-      target.accept(message, seq, null);
-      previous = message;
+  /** Redrive of one message (ready or delayed) to `target`, at its next place. */
+  redriveOne(message: ModelMessage, target: QueueModel): void {
+    this.remove(message.id);
+    target.accept(message, ++target.seq, null);
+  }
+
+  redriveTo(target: QueueModel, onlyDeadLetters: boolean): number {
+    let moved = 0;
+    for (;;) {
+      const ready = [...this.messages.values()].filter((m) => m.stored === 'ready').sort(this.compare);
+      const timers = [...this.messages.values()]
+        .filter((m) => m.stored === 'delayed' || m.stored === 'inFlight')
+        .sort(this.compareTimers);
+      const pass = [...ready, ...timers].filter(
+        (m) => this.stateOf(m) !== 'inFlight' && (!onlyDeadLetters || m.deadLetter !== null),
+      );
+      if (pass.length === 0) return moved;
+      let previous: ModelMessage | undefined;
+      let seq = 0;
+      for (const message of pass) {
+        const ties =
+          previous !== undefined &&
+          previous.stored === message.stored &&
+          (message.stored === 'ready' || previous.dueAt === message.dueAt) &&
+          previous.deliverAt === message.deliverAt &&
+          this.compare(previous, message) === 0;
+        if (!ties) seq = ++target.seq;
+        this.remove(message.id);
+        target.accept(message, seq, null);
+        previous = message;
+      }
+      moved += pass.length;
     }
-    return order.length;
   }
 
   // -------------------------------------------------------------------------------------------
