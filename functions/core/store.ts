@@ -105,17 +105,6 @@ export function classify(error: unknown): StoreFault {
   return { kind: 'other' };
 }
 
-/** A transaction's cancellation, or undefined for any other fault (`classify`, for one question). */
-export function cancellationOf(error: unknown): Cancellation | undefined {
-  const fault = classify(error);
-  if (fault.kind !== 'cancelled') return undefined;
-  const { kind: _kind, ...cancellation } = fault;
-  return cancellation;
-}
-
-/** Whether a single write's condition failed (`classify`, for one question). */
-export const isConditionFailure = (error: unknown): boolean => classify(error).kind === 'condition';
-
 export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();

@@ -23,7 +23,7 @@ import {
   type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import { wakeKey } from '../core/keys';
-import { isConditionFailure, type Store, toAttributes } from '../core/store';
+import { classify, type Store, toAttributes } from '../core/store';
 
 export const MINUTE_MS = 60_000;
 /** A schedule must be created comfortably before its at() time. */
@@ -184,7 +184,7 @@ export async function claimWakeMinute(store: Store, minute: number): Promise<boo
     );
     return true;
   } catch (error) {
-    if (isConditionFailure(error)) return false;
+    if (classify(error).kind === 'condition') return false;
     throw error;
   }
 }

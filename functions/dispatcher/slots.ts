@@ -30,7 +30,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Clock } from '../core/engine';
 import { consumerSlotsKey } from '../core/keys';
-import { fromAttributes, isConditionFailure, type Store, toAttributes } from '../core/store';
+import { classify, fromAttributes, type Store, toAttributes } from '../core/store';
 import { type Consumer, consumerId } from './consumer';
 
 export interface Slot {
@@ -105,7 +105,7 @@ export class DynamoSlots implements ConcurrencyLimiter {
         await this.store.send(new PutItemCommand(this.acquireParams(key, item, live, token, until)));
         return { release: () => this.release(key, token) };
       } catch (error) {
-        if (!isConditionFailure(error)) throw error;
+        if (classify(error).kind !== 'condition') throw error;
       }
     }
     await this.store.send(new UpdateItemCommand(refuseParams(this.store.tableName, key)));
