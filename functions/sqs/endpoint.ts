@@ -5,7 +5,9 @@
  * is not SQS and goes on to the rest of the app (a browser's `GET /` never reaches here locally).
  *
  * Auth: SigV4 signatures are not verified (as ElasticMQ); with a token (POSTBOX_TOKEN) the
- * SigV4 access key id must equal it. Deployed, API Gateway has checked the IAM signature already.
+ * SigV4 access key id must equal it. Deployed, API Gateway has checked the IAM signature already
+ * (signed for `execute-api`, see docs/sqs.md), and queue URLs and ARNs name the account of the
+ * HTTP API, which the payload-v2 event carries in `requestContext.accountId`.
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
@@ -112,6 +114,13 @@ function errorAnswer(c: Context, protocol: Protocol, error: SqsError, requestId:
   });
 }
 
+/** The AWS account of the HTTP API a Lambda event came through, or undefined (not deployed). */
+function deployedAccountOf(c: Context): string | undefined {
+  const env = c.env as { event?: { requestContext?: { accountId?: unknown } } } | undefined;
+  const account = env?.event?.requestContext?.accountId;
+  return typeof account === 'string' && /^\d{12}$/.test(account) ? account : undefined;
+}
+
 function sqsHandler(options: SqsEndpointOptions): MiddlewareHandler {
   return async (c, next) => {
     const request = await readRequest(c);
@@ -127,12 +136,14 @@ function sqsHandler(options: SqsEndpointOptions): MiddlewareHandler {
       if (!run) throw invalidAction(action);
       // The Query protocol's queue-URL form: the path names the queue.
       const queue = c.req.param('queue');
-      if (queue !== undefined && input.QueueUrl === undefined) input.QueueUrl = `/${ACCOUNT_ID}/${queue}`;
+      const account = deployedAccountOf(c) ?? ACCOUNT_ID;
+      if (queue !== undefined && input.QueueUrl === undefined) input.QueueUrl = `/${account}/${queue}`;
       const context: SqsContext = {
         engine: options.engine,
         settings: options.settings,
         clock: options.clock,
         region: regionOf(c.req.raw) ?? options.region ?? 'us-east-1',
+        account,
         origin: new URL(c.req.url).origin,
         signal: c.req.raw.signal,
       };

@@ -56,12 +56,12 @@ export const queueDoesNotExist = () =>
     400,
     'The specified queue does not exist.',
   );
-export const queueNameExists = (name: string) =>
+export const queueNameExists = (name: string, reason = 'a different value for an attribute') =>
   new SqsError(
     'QueueNameExists',
     'QueueAlreadyExists',
     400,
-    `A queue already exists with the same name (${name}) and a different value for an attribute.`,
+    `A queue already exists with the same name (${name}) and ${reason}.`,
   );
 export const receiptHandleIsInvalid = (message: string) =>
   new SqsError('ReceiptHandleIsInvalid', 'ReceiptHandleIsInvalid', 404, message);

@@ -4,20 +4,22 @@
  *   VisibilityTimeout              ↔ visibilityTimeoutSeconds (0–43,200)
  *   DelaySeconds                   ↔ delaySeconds (0–900, SQS's range)
  *   MessageRetentionPeriod         ↔ retentionSeconds (60–1,209,600, SQS's range)
- *   RedrivePolicy                  ↔ deadLetterQueue + maxReceiveCount (1–1,000)
- *   FifoQueue                      ← the name (`.fifo`); a FIFO queue is a Postbox `fifo` queue whose
- *                                    messages carry their MessageGroupId as groupId
+ *   RedrivePolicy                  ↔ deadLetterQueue + maxReceiveCount (1–1,000); the target's
+ *                                    RedriveAllowPolicy is enforced (actions/redrive-check.ts)
+ *   FifoQueue                      ← the name (`.fifo`); a FIFO queue `<name>.fifo` is the Postbox
+ *                                    `fifo` queue `<name>` flagged in its settings, whose messages
+ *                                    carry their MessageGroupId as groupId
  *   ReceiveMessageWaitTimeSeconds, MaximumMessageSize, ContentBasedDeduplication,
- *   DeduplicationScope             → SQS settings (settings.ts), applied by this endpoint
- *   FifoThroughputLimit, RedriveAllowPolicy, Policy, KmsMasterKeyId,
- *   KmsDataKeyReusePeriodSeconds, SqsManagedSseEnabled
+ *   DeduplicationScope, RedriveAllowPolicy
+ *                                  → SQS settings (settings.ts), applied by this endpoint
+ *   FifoThroughputLimit, Policy, KmsMasterKeyId, KmsDataKeyReusePeriodSeconds, SqsManagedSseEnabled
  *                                  → SQS settings, kept and answered, no effect here
  *   QueueArn, ApproximateNumberOf*, CreatedTimestamp, LastModifiedTimestamp  read only
  */
 import type { Queue, QueueConfig, QueueCounts } from '../core/types';
 import { invalidAttributeName, invalidAttributeValue } from './errors';
 import { parseInteger } from './params';
-import { queueArn, queueNameOfArn } from './queue-url';
+import { postboxNameOf, queueNameOfArn } from './queue-url';
 
 /** Attributes kept in the settings item, with their check. */
 const SETTINGS: Record<string, { fifoOnly?: boolean; check: (value: string) => boolean }> = {
@@ -26,7 +28,7 @@ const SETTINGS: Record<string, { fifoOnly?: boolean; check: (value: string) => b
   ContentBasedDeduplication: { fifoOnly: true, check: (v) => v === 'true' || v === 'false' },
   DeduplicationScope: { fifoOnly: true, check: (v) => v === 'messageGroup' || v === 'queue' },
   FifoThroughputLimit: { fifoOnly: true, check: (v) => v === 'perQueue' || v === 'perMessageGroupId' },
-  RedriveAllowPolicy: { check: isJsonObject },
+  RedriveAllowPolicy: { check: isRedriveAllowPolicy },
   Policy: { check: (v) => v === '' || isJsonObject(v) },
   KmsMasterKeyId: { check: () => true },
   KmsDataKeyReusePeriodSeconds: { check: (v) => isIntegerIn(v, 60, 86_400) },
@@ -84,6 +86,22 @@ function isJsonObject(value: string): boolean {
   }
 }
 
+/** `{"redrivePermission": "allowAll" | "denyAll"}` or `{"redrivePermission": "byQueue", "sourceQueueArns": [1–10 ARNs]}`. */
+function isRedriveAllowPolicy(value: string): boolean {
+  if (!isJsonObject(value)) return false;
+  const { redrivePermission, sourceQueueArns, ...rest } = JSON.parse(value);
+  if (Object.keys(rest).length > 0) return false;
+  if (redrivePermission === 'allowAll' || redrivePermission === 'denyAll')
+    return sourceQueueArns === undefined;
+  return (
+    redrivePermission === 'byQueue' &&
+    Array.isArray(sourceQueueArns) &&
+    sourceQueueArns.length >= 1 &&
+    sourceQueueArns.length <= 10 &&
+    sourceQueueArns.every((arn) => typeof arn === 'string' && queueNameOfArn(arn) !== undefined)
+  );
+}
+
 const invalidValue = (name: string, value: string, reason = '') =>
   invalidAttributeValue(
     `Invalid value for the parameter ${name}.${reason ? ` Reason: ${reason}` : ''} (${value})`,
@@ -95,8 +113,11 @@ function integerAttribute(name: string, value: string, min: number, max: number)
   return Number(value);
 }
 
-/** RedrivePolicy JSON → Postbox's dead-letter fields; `""` removes it. */
-function redriveFields(value: string, fifo: boolean): Partial<QueueConfig> {
+/**
+ * RedrivePolicy JSON → Postbox's dead-letter fields (the target by its Postbox name); `""`
+ * removes it. Whether the target exists and lets this queue in is the action's check.
+ */
+function redriveFields(value: string, fifo: boolean): Partial<QueueConfig> & { deadLetterTarget?: string } {
   if (value === '' || value === '{}') return { deadLetterQueue: null, maxReceiveCount: null };
   let policy: Record<string, unknown>;
   try {
@@ -116,12 +137,14 @@ function redriveFields(value: string, fifo: boolean): Partial<QueueConfig> {
     );
   }
   const maxReceiveCount = parseInteger(policy.maxReceiveCount, 'RedrivePolicy.maxReceiveCount', 1, 1_000);
-  return { deadLetterQueue: target, maxReceiveCount };
+  return { deadLetterQueue: postboxNameOf(target), maxReceiveCount, deadLetterTarget: target };
 }
 
 export interface SplitAttributes {
   config: Partial<QueueConfig>;
   settings: Record<string, string>;
+  /** The SQS name of the dead-letter queue a RedrivePolicy names. */
+  deadLetterTarget?: string;
 }
 
 /** Checks the attributes of a CreateQueue or SetQueueAttributes and sorts them by where they live. */
@@ -132,6 +155,7 @@ export function splitAttributes(
 ): SplitAttributes {
   const config: Partial<QueueConfig> = {};
   const settings: Record<string, string> = {};
+  let deadLetterTarget: string | undefined;
   for (const [name, value] of Object.entries(given)) {
     switch (name) {
       case 'VisibilityTimeout':
@@ -143,9 +167,12 @@ export function splitAttributes(
       case 'MessageRetentionPeriod':
         config.retentionSeconds = integerAttribute(name, value, 60, 1_209_600);
         break;
-      case 'RedrivePolicy':
-        Object.assign(config, redriveFields(value, fifo));
+      case 'RedrivePolicy': {
+        const { deadLetterTarget: target, ...fields } = redriveFields(value, fifo);
+        Object.assign(config, fields);
+        deadLetterTarget = target;
         break;
+      }
       case 'FifoQueue':
         if (value !== 'true' && value !== 'false') throw invalidValue(name, value);
         if ((value === 'true') !== fifo) {
@@ -167,26 +194,33 @@ export function splitAttributes(
       }
     }
   }
-  return { config, settings };
+  return { config, settings, ...(deadLetterTarget !== undefined ? { deadLetterTarget } : {}) };
 }
 
 export interface AttributeSource {
   queue: Queue & { counts?: QueueCounts };
+  fifo: boolean;
+  sqsName: string;
   settings: Record<string, string>;
   lastModified: number;
-  region: string;
+  /** The ARN of an SQS queue name. */
+  arnOf: (sqsName: string) => string;
+  /** The SQS name of the dead-letter queue, when the queue has one. */
+  deadLetterSqsName?: string;
 }
 
 /** Every attribute of the queue as SQS answers them (strings). */
 export function allAttributes({
   queue,
+  fifo,
+  sqsName,
   settings,
   lastModified,
-  region,
+  arnOf,
+  deadLetterSqsName,
 }: AttributeSource): Record<string, string> {
-  const fifo = queue.name.endsWith('.fifo');
   const attributes: Record<string, string> = {
-    QueueArn: queueArn(region, queue.name),
+    QueueArn: arnOf(sqsName),
     CreatedTimestamp: String(Math.floor(queue.createdAt / 1000)),
     LastModifiedTimestamp: String(Math.floor(lastModified / 1000)),
     VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
@@ -202,7 +236,7 @@ export function allAttributes({
   }
   if (queue.deadLetterQueue !== null && queue.maxReceiveCount !== null) {
     attributes.RedrivePolicy = JSON.stringify({
-      deadLetterTargetArn: queueArn(region, queue.deadLetterQueue),
+      deadLetterTargetArn: arnOf(deadLetterSqsName ?? queue.deadLetterQueue),
       maxReceiveCount: queue.maxReceiveCount,
     });
   }

@@ -1,13 +1,19 @@
 /**
  * Queue URLs: `<origin>/<account>/<queue>`, where origin is the endpoint the request came to
  * (`http://127.0.0.1:<port>` locally, the HTTP API's URL deployed), so a URL handed out always
- * leads back to this server. The account is the fixed local one, as ElasticMQ and LocalStack use.
+ * leads back to this server. The account is the fixed local one locally, as ElasticMQ and
+ * LocalStack use, and the AWS account of the HTTP API deployed (endpoint.ts).
+ *
+ * Names: the SQS queue `orders` is the Postbox queue `orders`; the SQS FIFO queue `orders.fifo`
+ * is the Postbox queue `orders` whose SQS settings say `fifo` (settings.ts), because /v1 names
+ * cannot hold a dot. So a standard and a FIFO queue cannot share a base name.
  */
 import { queueDoesNotExist } from './errors';
 
 export const ACCOUNT_ID = '000000000000';
 
-// SQS names: letters, digits, '-' and '_', at most 80 characters, `.fifo` included for FIFO queues.
+// SQS names: letters, digits, '-' and '_', at most 80 characters, `.fifo` included for FIFO queues
+// (so the base of a FIFO name, its Postbox name, also passes the /v1 name rule).
 const SQS_QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const FIFO_SUFFIX = '.fifo';
 
@@ -19,9 +25,19 @@ export function isValidQueueName(name: string): boolean {
   return SQS_QUEUE_NAME.test(base);
 }
 
-export const queueUrl = (origin: string, name: string) => `${origin}/${ACCOUNT_ID}/${name}`;
+/** The Postbox queue an SQS queue name is. */
+export const postboxNameOf = (sqsName: string) =>
+  isFifoName(sqsName) ? sqsName.slice(0, -FIFO_SUFFIX.length) : sqsName;
 
-export const queueArn = (region: string, name: string) => `arn:aws:sqs:${region}:${ACCOUNT_ID}:${name}`;
+/** The SQS name of a Postbox queue. */
+export const sqsNameOf = (postboxName: string, fifo: boolean) =>
+  fifo ? `${postboxName}${FIFO_SUFFIX}` : postboxName;
+
+export const queueUrl = (origin: string, account: string, sqsName: string) =>
+  `${origin}/${account}/${sqsName}`;
+
+export const queueArn = (region: string, account: string, sqsName: string) =>
+  `arn:aws:sqs:${region}:${account}:${sqsName}`;
 
 /**
  * The queue a QueueUrl names: its last path segment. Like SQS, the host is not checked (clients

@@ -18,11 +18,12 @@ beforeAll(async () => {
 afterAll(async () => h.close());
 
 async function fifoQueue(extra: Record<string, string> = {}) {
-  const name = `${sqsQueueName('fifo')}.fifo`;
+  const base = sqsQueueName('fifo');
+  const name = `${base}.fifo`;
   const { QueueUrl } = await h.sqs.send(
     new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true', ...extra } }),
   );
-  return { name, QueueUrl: QueueUrl as string };
+  return { name, base, QueueUrl: QueueUrl as string };
 }
 
 const send = (
@@ -87,12 +88,12 @@ describe('FIFO queues', () => {
   });
 
   it('deduplicate within five minutes: the first MessageId answers, nothing is stored twice', async () => {
-    const { name, QueueUrl } = await fifoQueue();
+    const { base, QueueUrl } = await fifoQueue();
     const first = await send(QueueUrl, 'x', 'g', 'same');
     const again = await send(QueueUrl, 'x', 'g', 'same');
     expect(again.MessageId).toBe(first.MessageId);
-    // /v1 cannot name a .fifo queue yet (its names have no '.'): the engine is asked directly.
-    expect((await h.engine.getQueue(name)).counts).toMatchObject({ total: 1 });
+    // /v1 knows the FIFO queue `<base>.fifo` as `<base>`.
+    expect((await h.v1('GET', `/v1/queues/${base}`)).json).toMatchObject({ counts: { total: 1 } });
     h.clock.advance(301_000);
     const later = await send(QueueUrl, 'x', 'g', 'same');
     expect(later.MessageId).not.toBe(first.MessageId);
@@ -134,7 +135,7 @@ describe('FIFO queues', () => {
   });
 
   it('refuse a superseded receipt handle on delete with ReceiptHandleIsInvalid', async () => {
-    const { name, QueueUrl } = await fifoQueue();
+    const { base, QueueUrl } = await fifoQueue();
     await send(QueueUrl, 'x', 'g', 'd');
     const [first] = await h.sqs
       .send(new ReceiveMessageCommand({ QueueUrl, VisibilityTimeout: 0 }))
@@ -145,7 +146,7 @@ describe('FIFO queues', () => {
       .send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: first?.ReceiptHandle as string }))
       .catch((e) => e);
     expect(error).toBeInstanceOf(ReceiptHandleIsInvalid);
-    expect((await h.engine.getQueue(name)).counts).toMatchObject({ inFlight: 1 });
+    expect((await h.v1('GET', `/v1/queues/${base}`)).json).toMatchObject({ counts: { inFlight: 1 } });
   });
 
   it('batch-send in order within a group', async () => {

@@ -1,6 +1,6 @@
 /** The README's "Use your SQS code" snippets, run as they are against the real server. */
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,7 +41,9 @@ describe('README: Use your SQS code', () => {
   });
 
   it('runs the SDK v3 snippet', async () => {
-    const file = join(repoRoot, 'node_modules', '.cache', `readme-sqs-${process.pid}.mts`);
+    const cache = join(repoRoot, 'node_modules', '.cache');
+    mkdirSync(cache, { recursive: true });
+    const file = join(cache, `readme-sqs-${process.pid}.mts`);
     writeFileSync(file, adapted(snippet('ts'), sqsQueueName('readme')));
     try {
       const { stdout } = await run(process.execPath, ['--import', 'tsx', file], {

@@ -35,6 +35,7 @@ function sourceOfHandle(handle: string): string {
   throw resourceNotFound('The task handle is not valid.');
 }
 
+/** Whether some queue has the Postbox queue `name` as its dead-letter queue. */
 async function isDeadLetterQueue(context: SqsContext, name: string): Promise<boolean> {
   const { queues } = await pageQueues(context, (queue) => queue.deadLetterQueue === name, 1, undefined);
   return queues.length > 0;
@@ -47,12 +48,13 @@ export const startMessageMoveTask: Action = async (context, input) => {
   const destination = DestinationArn === undefined ? undefined : queueOfArn(DestinationArn, 'DestinationArn');
   const MaxNumberOfMessagesPerSecond = optionalInteger(input, 'MaxNumberOfMessagesPerSecond', 1, 500);
   const loaded = await loadQueue(context, source);
-  if (!(await isDeadLetterQueue(context, source))) {
+  if (!(await isDeadLetterQueue(context, loaded.queue.name))) {
     throw invalidParameterValue('Source queue must be configured as a Dead Letter Queue.');
   }
+  const to = destination === undefined ? undefined : (await loadQueue(context, destination)).queue.name;
   const toMove = loaded.queue.counts.ready + loaded.queue.counts.delayed;
   const { moved } = await sqsCall(() =>
-    context.engine.redrive(source, destination === undefined ? {} : { to: destination }),
+    context.engine.redrive(loaded.queue.name, to === undefined ? {} : { to }),
   );
   const task: MoveTask = {
     TaskHandle: handleFor(source),
@@ -65,7 +67,7 @@ export const startMessageMoveTask: Action = async (context, input) => {
     StartedTimestamp: context.clock(),
   };
   const moveTasks = [task, ...(loaded.settings.moveTasks ?? [])].slice(0, KEPT_TASKS);
-  await context.settings.put(source, { ...loaded.settings, moveTasks });
+  await context.settings.put(loaded.queue.name, { ...loaded.settings, moveTasks });
   return { TaskHandle: task.TaskHandle };
 };
 

@@ -1,19 +1,14 @@
 /** GetQueueAttributes, SetQueueAttributes, ListDeadLetterSourceQueues (see ../queue-attributes.ts). */
-import { type Action, loadQueue, queueOfInput } from '../context';
+import { type Action, attributesOf, loadQueue, queueOfInput, urlOf } from '../context';
 import { missingParameter } from '../errors';
 import { optionalInteger, optionalString, stringList, stringMap } from '../params';
-import { allAttributes, selectQueueAttributes, splitAttributes } from '../queue-attributes';
-import { queueUrl } from '../queue-url';
+import { selectQueueAttributes, splitAttributes } from '../queue-attributes';
+import { checkDeadLetterTarget } from './dead-letter-target';
 import { pageQueues, putQueueConfig } from './queues';
 
 export const getQueueAttributes: Action = async (context, input) => {
   const loaded = await loadQueue(context, queueOfInput(input));
-  const all = allAttributes({
-    queue: loaded.queue,
-    settings: loaded.settings.attributes,
-    lastModified: loaded.settings.lastModified,
-    region: context.region,
-  });
+  const all = await attributesOf(context, loaded);
   const selected = selectQueueAttributes(all, stringList(input, 'AttributeNames'));
   return Object.keys(selected).length > 0 ? { Attributes: selected } : {};
 };
@@ -22,11 +17,16 @@ export const setQueueAttributes: Action = async (context, input) => {
   const name = queueOfInput(input);
   if (input.Attributes === undefined) throw missingParameter('Attributes');
   const loaded = await loadQueue(context, name);
-  const { config, settings } = splitAttributes(stringMap(input, 'Attributes'), loaded.fifo, false);
+  const { config, settings, deadLetterTarget } = splitAttributes(
+    stringMap(input, 'Attributes'),
+    loaded.fifo,
+    false,
+  );
+  if (deadLetterTarget !== undefined) await checkDeadLetterTarget(context, name, deadLetterTarget);
   if (Object.keys(config).length > 0) {
-    await putQueueConfig(context, name, config);
+    await putQueueConfig(context, loaded.queue.name, config);
   }
-  await context.settings.put(name, {
+  await context.settings.put(loaded.queue.name, {
     ...loaded.settings,
     attributes: { ...loaded.settings.attributes, ...settings },
     lastModified: context.clock(),
@@ -35,17 +35,16 @@ export const setQueueAttributes: Action = async (context, input) => {
 };
 
 export const listDeadLetterSourceQueues: Action = async (context, input) => {
-  const name = queueOfInput(input);
-  await loadQueue(context, name);
+  const { queue: deadLetterQueue } = await loadQueue(context, queueOfInput(input));
   const maxResults = optionalInteger(input, 'MaxResults', 1, 1_000);
   const { queues, nextToken } = await pageQueues(
     context,
-    (queue) => queue.deadLetterQueue === name,
+    (queue) => queue.deadLetterQueue === deadLetterQueue.name,
     maxResults ?? 1_000,
     optionalString(input, 'NextToken'),
   );
   return {
-    queueUrls: queues.map((queue) => queueUrl(context.origin, queue.name)),
+    queueUrls: queues.map((queue) => urlOf(context, queue.sqsName)),
     ...(nextToken !== undefined && maxResults !== undefined ? { NextToken: nextToken } : {}),
   };
 };

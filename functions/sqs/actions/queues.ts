@@ -1,26 +1,55 @@
 /**
- * CreateQueue, GetQueueUrl, ListQueues, DeleteQueue, PurgeQueue: an SQS queue is the Postbox
- * queue of the same name (a `.fifo` name included), so both APIs see the same queue.
+ * CreateQueue, GetQueueUrl, ListQueues, DeleteQueue, PurgeQueue: an SQS queue is a Postbox
+ * queue, so both APIs see the same queue: `orders` is `orders`, and the FIFO queue `orders.fifo`
+ * is `orders` flagged as SQS FIFO in its settings (queue-url.ts).
  */
 import { QueueNotFoundError } from '../../core/errors';
 import type { Queue, QueueConfig } from '../../core/types';
-import { type Action, loadQueue, queueOfInput, type SqsContext, sqsCall } from '../context';
+import {
+  type Action,
+  attributesOf,
+  loadQueue,
+  queueOfInput,
+  type SqsContext,
+  sqsCall,
+  urlOf,
+} from '../context';
 import { fromEngineError, invalidParameterValue, queueDoesNotExist, queueNameExists } from '../errors';
 import { optionalInteger, optionalString, requiredString, stringMap } from '../params';
-import { allAttributes, hasAttributes, splitAttributes } from '../queue-attributes';
-import { isFifoName, isValidQueueName, queueUrl } from '../queue-url';
+import { hasAttributes, splitAttributes } from '../queue-attributes';
+import { isFifoName, isValidQueueName, postboxNameOf, sqsNameOf } from '../queue-url';
+import { checkDeadLetterTarget } from './dead-letter-target';
 import { checkTags } from './tags';
 
 const ENGINE_PAGE = 100;
 
-async function currentAttributes(context: SqsContext, name: string): Promise<Record<string, string>> {
-  const loaded = await loadQueue(context, name);
-  return allAttributes({
-    queue: loaded.queue,
-    settings: loaded.settings.attributes,
-    lastModified: loaded.settings.lastModified,
-    region: context.region,
-  });
+/**
+ * The queue's attributes when the base name is taken: by this queue (same type), or undefined
+ * when it is the other type's (a standard `orders` and a FIFO `orders.fifo` are one Postbox queue).
+ */
+async function currentAttributes(
+  context: SqsContext,
+  name: string,
+): Promise<Record<string, string> | undefined> {
+  try {
+    return await attributesOf(context, await loadQueue(context, name));
+  } catch (error) {
+    if (error instanceof Error && 'shape' in error && error.shape === 'QueueDoesNotExist') return undefined;
+    throw error;
+  }
+}
+
+/** CreateQueue on a taken base name: the same queue with the same attributes, or refused. */
+async function checkExisting(context: SqsContext, name: string, given: Record<string, string>) {
+  const current = await currentAttributes(context, name);
+  if (current === undefined) {
+    const other = isFifoName(name) ? postboxNameOf(name) : `${name}.fifo`;
+    throw queueNameExists(
+      name,
+      `the ${isFifoName(name) ? 'standard' : 'FIFO'} queue ${other} has the same base name, and both would be the Postbox queue ${postboxNameOf(name)}`,
+    );
+  }
+  if (!hasAttributes(current, given)) throw queueNameExists(name);
 }
 
 /** putQueue, with a missing dead-letter target refused as SQS refuses it. */
@@ -55,42 +84,46 @@ export const createQueue: Action = async (context, input) => {
       'The name of a FIFO queue ends with .fifo and needs the attribute FifoQueue=true.',
     );
   }
-  const { config, settings } = splitAttributes(given, fifo, true);
+  const { config, settings, deadLetterTarget } = splitAttributes(given, fifo, true);
   // CreateQueue takes `tags` (JSON 1.0) or Tag.N (Query, read as Tags).
   const tags = { ...stringMap(input, 'Tags'), ...stringMap(input, 'tags') };
   checkTags(tags);
-  const existing = await context.engine.getQueue(name).catch((error: unknown) => {
+  const base = postboxNameOf(name);
+  const existing = await context.engine.getQueue(base).catch((error: unknown) => {
     if (error instanceof QueueNotFoundError) return undefined;
-    throw error;
+    throw fromEngineError(error);
   });
   if (existing) {
-    if (!hasAttributes(await currentAttributes(context, name), given)) throw queueNameExists(name);
-    return { QueueUrl: queueUrl(context.origin, name) };
+    await checkExisting(context, name, given);
+    return { QueueUrl: urlOf(context, name) };
   }
-  const created = await putQueueConfig(context, name, {
+  if (deadLetterTarget !== undefined) await checkDeadLetterTarget(context, name, deadLetterTarget);
+  const created = await putQueueConfig(context, base, {
     ...config,
     ...(fifo ? { order: 'fifo', deduplicationWindowSeconds: 300 } : {}),
   });
   if (!created.created) {
     // Created by someone else meanwhile: the same answer as for an existing queue.
-    if (!hasAttributes(await currentAttributes(context, name), given)) throw queueNameExists(name);
-  } else if (Object.keys(settings).length > 0 || Object.keys(tags).length > 0) {
-    await context.settings.put(name, {
+    await checkExisting(context, name, given);
+  } else if (fifo || Object.keys(settings).length > 0 || Object.keys(tags).length > 0) {
+    await context.settings.put(base, {
       createdAt: created.queue.createdAt,
+      ...(fifo ? { fifo: true } : {}),
       attributes: settings,
       tags,
       lastModified: context.clock(),
     });
   }
-  return { QueueUrl: queueUrl(context.origin, name) };
+  return { QueueUrl: urlOf(context, name) };
 };
 
 export const getQueueUrl: Action = async (context, input) => {
   const name = requiredString(input, 'QueueName');
   const owner = optionalString(input, 'QueueOwnerAWSAccountId');
-  if (!isValidQueueName(name) || (owner !== undefined && owner !== '000000000000')) throw queueDoesNotExist();
-  await sqsCall(() => context.engine.getQueue(name));
-  return { QueueUrl: queueUrl(context.origin, name) };
+  if (!isValidQueueName(name) || (owner !== undefined && owner !== context.account))
+    throw queueDoesNotExist();
+  await loadQueue(context, name);
+  return { QueueUrl: urlOf(context, name) };
 };
 
 interface PageToken {
@@ -112,25 +145,30 @@ function decodeToken(text: string): PageToken {
   throw invalidParameterValue('Invalid NextToken value.');
 }
 
+/** A Postbox queue with the name SQS knows it by. */
+export type SqsQueue = Queue & { sqsName: string };
+
 /**
- * Queues in name order that pass `keep`, at most `max`, resuming after `token`: SQS's
- * MaxResults/NextToken over the engine's own pages.
+ * Queues in (Postbox) name order that pass `keep`, at most `max`, resuming after `token`: SQS's
+ * MaxResults/NextToken over the engine's own pages, each page's FIFO flags read in one batch.
  */
 export async function pageQueues(
   context: SqsContext,
-  keep: (queue: Queue) => boolean,
+  keep: (queue: SqsQueue) => boolean,
   max: number,
   tokenText: string | undefined,
-): Promise<{ queues: Queue[]; nextToken?: string }> {
+): Promise<{ queues: SqsQueue[]; nextToken?: string }> {
   const token = tokenText === undefined ? undefined : decodeToken(tokenText);
   let cursor = token?.c ?? null;
   const after = token?.a;
-  const queues: Queue[] = [];
+  const queues: SqsQueue[] = [];
   for (;;) {
     const page = await sqsCall(() =>
       context.engine.listQueues({ limit: ENGINE_PAGE, ...(cursor === null ? {} : { cursor }) }),
     );
-    for (const queue of page.items) {
+    const settings = await context.settings.getMany(page.items);
+    for (const item of page.items) {
+      const queue = { ...item, sqsName: sqsNameOf(item.name, settings.get(item.name)?.fifo === true) };
       if (after !== undefined && queue.name <= after) continue;
       if (!keep(queue)) continue;
       if (queues.length === max)
@@ -147,26 +185,26 @@ export const listQueues: Action = async (context, input) => {
   const maxResults = optionalInteger(input, 'MaxResults', 1, 1_000);
   const { queues, nextToken } = await pageQueues(
     context,
-    (queue) => queue.name.startsWith(prefix),
+    (queue) => queue.sqsName.startsWith(prefix),
     maxResults ?? 1_000,
     optionalString(input, 'NextToken'),
   );
   return {
-    ...(queues.length > 0 ? { QueueUrls: queues.map((queue) => queueUrl(context.origin, queue.name)) } : {}),
+    ...(queues.length > 0 ? { QueueUrls: queues.map((queue) => urlOf(context, queue.sqsName)) } : {}),
     // As in SQS, a token only for a caller who asked for pages.
     ...(nextToken !== undefined && maxResults !== undefined ? { NextToken: nextToken } : {}),
   };
 };
 
 export const deleteQueue: Action = async (context, input) => {
-  const name = queueOfInput(input);
-  await sqsCall(() => context.engine.deleteQueue(name));
-  await context.settings.delete(name);
+  const { queue } = await loadQueue(context, queueOfInput(input));
+  await sqsCall(() => context.engine.deleteQueue(queue.name));
+  await context.settings.delete(queue.name);
   return {};
 };
 
 export const purgeQueue: Action = async (context, input) => {
-  const name = queueOfInput(input);
-  await sqsCall(() => context.engine.purgeQueue(name));
+  const { queue } = await loadQueue(context, queueOfInput(input));
+  await sqsCall(() => context.engine.purgeQueue(queue.name));
   return {};
 };

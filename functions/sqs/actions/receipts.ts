@@ -9,23 +9,22 @@
  */
 import { ReceiptExpiredError } from '../../core/errors';
 import { eachEntry, readEntries } from '../batch';
-import { type Action, queueOfInput, type SqsContext, sqsCall } from '../context';
+import { type Action, type LoadedQueue, loadQueue, queueOfInput, type SqsContext, sqsCall } from '../context';
 import { receiptHandleIsInvalid } from '../errors';
 import { parseInteger, requiredString } from '../params';
-import { isFifoName } from '../queue-url';
 
-async function deleteOne(context: SqsContext, queue: string, receipt: string): Promise<void> {
+async function deleteOne(context: SqsContext, loaded: LoadedQueue, receipt: string): Promise<void> {
   try {
-    await context.engine.ack(queue, receipt);
+    await context.engine.ack(loaded.queue.name, receipt);
   } catch (error) {
-    if (error instanceof ReceiptExpiredError && !isFifoName(queue)) return;
+    if (error instanceof ReceiptExpiredError && !loaded.fifo) return;
     await sqsCall(() => Promise.reject(error));
   }
 }
 
 async function changeOne(
   context: SqsContext,
-  queue: string,
+  { queue: { name: queue } }: LoadedQueue,
   receipt: string,
   timeout: unknown,
 ): Promise<void> {
@@ -41,16 +40,15 @@ function handleOf(input: Record<string, unknown>): string {
 }
 
 export const deleteMessage: Action = async (context, input) => {
-  const queue = queueOfInput(input);
-  await sqsCall(() => context.engine.getQueue(queue));
+  const queue = await loadQueue(context, queueOfInput(input));
   await deleteOne(context, queue, handleOf(input));
   return {};
 };
 
 export const deleteMessageBatch: Action = async (context, input) => {
-  const queue = queueOfInput(input);
+  const name = queueOfInput(input);
   const entries = readEntries(input);
-  await sqsCall(() => context.engine.getQueue(queue));
+  const queue = await loadQueue(context, name);
   return eachEntry(entries, async (entry) => {
     await deleteOne(context, queue, handleOf(entry));
     return {};
@@ -58,8 +56,7 @@ export const deleteMessageBatch: Action = async (context, input) => {
 };
 
 export const changeMessageVisibility: Action = async (context, input) => {
-  const queue = queueOfInput(input);
-  await sqsCall(() => context.engine.getQueue(queue));
+  const queue = await loadQueue(context, queueOfInput(input));
   await changeOne(
     context,
     queue,
@@ -70,9 +67,9 @@ export const changeMessageVisibility: Action = async (context, input) => {
 };
 
 export const changeMessageVisibilityBatch: Action = async (context, input) => {
-  const queue = queueOfInput(input);
+  const name = queueOfInput(input);
   const entries = readEntries(input);
-  await sqsCall(() => context.engine.getQueue(queue));
+  const queue = await loadQueue(context, name);
   return eachEntry(entries, async (entry) => {
     await changeOne(
       context,

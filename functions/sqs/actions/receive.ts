@@ -9,11 +9,18 @@
  * message became due (Postbox does not record the first receive: a lower bound of it).
  */
 import type { DeliveredMessage } from '../../core/types';
-import { type Action, loadQueue, queueOfInput, type SqsContext, sqsCall } from '../context';
+import {
+  type Action,
+  arnOf,
+  loadQueue,
+  queueOfInput,
+  type SqsContext,
+  sqsCall,
+  sqsNameOfQueue,
+} from '../context';
 import { md5Hex, md5OfAttributes } from '../md5';
 import { fromPostboxAttributes, selectAttributes } from '../message-attributes';
 import { optionalInteger, stringList } from '../params';
-import { ACCOUNT_ID, queueArn } from '../queue-url';
 
 const SYSTEM_ATTRIBUTES = [
   'SenderId',
@@ -29,19 +36,25 @@ const SYSTEM_ATTRIBUTES = [
 
 export const bodyText = (body: unknown) => (typeof body === 'string' ? body : JSON.stringify(body));
 
-function systemAttributes(context: SqsContext, message: DeliveredMessage, requested: string[], now: number) {
+function systemAttributes(
+  context: SqsContext,
+  message: DeliveredMessage,
+  requested: string[],
+  now: number,
+  sourceNames: Map<string, string>,
+) {
   const { meta } = fromPostboxAttributes(message.attributes);
+  const source = message.deadLetter?.sourceQueue;
   const all: Record<string, string | undefined> = {
-    SenderId: ACCOUNT_ID,
+    SenderId: context.account,
     SentTimestamp: String(message.publishedAt),
     ApproximateReceiveCount: String(message.receiveCount),
     ApproximateFirstReceiveTimestamp: String(message.receiveCount <= 1 ? now : message.deliverAt),
     SequenceNumber: meta.s,
     MessageDeduplicationId: meta.d,
     MessageGroupId: message.groupId ?? meta.g,
-    DeadLetterQueueSourceArn: message.deadLetter
-      ? queueArn(context.region, message.deadLetter.sourceQueue)
-      : undefined,
+    DeadLetterQueueSourceArn:
+      source === undefined ? undefined : arnOf(context, sourceNames.get(source) ?? source),
   };
   const wanted = requested.includes('All') ? SYSTEM_ATTRIBUTES : requested;
   const selected: Record<string, string> = {};
@@ -68,7 +81,7 @@ export const receiveMessage: Action = async (context, input) => {
   const attributeNames = stringList(input, 'MessageAttributeNames');
 
   const messages = await sqsCall(() =>
-    context.engine.receive(name, {
+    context.engine.receive(loaded.queue.name, {
       maxMessages,
       waitSeconds,
       ack: 'manual',
@@ -79,12 +92,18 @@ export const receiveMessage: Action = async (context, input) => {
   const now = context.clock();
   // SQS leaves Messages out of an empty answer (the SDK then shows none, not an empty list).
   if (messages.length === 0) return {};
+  // Dead letters name their source by its Postbox name; SQS answers its ARN by its SQS name.
+  const sourceNames = new Map<string, string>();
+  for (const source of new Set(messages.flatMap((message) => message.deadLetter?.sourceQueue ?? []))) {
+    const sqsName = await sqsNameOfQueue(context, source);
+    if (sqsName !== undefined) sourceNames.set(source, sqsName);
+  }
   return {
     Messages: messages.map((message) => {
       const body = bodyText(message.body);
       const { attributes } = fromPostboxAttributes(message.attributes);
       const selected = selectAttributes(attributes, attributeNames);
-      const system = systemAttributes(context, message, systemNames, now);
+      const system = systemAttributes(context, message, systemNames, now, sourceNames);
       const md5 = md5OfAttributes(selected);
       return {
         MessageId: message.id,

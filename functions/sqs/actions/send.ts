@@ -7,7 +7,8 @@
  * MessageDeduplicationId, or the SHA-256 of the body with ContentBasedDeduplication, is the
  * Postbox deduplicationId within the queue's 5-minute window; with DeduplicationScope
  * `messageGroup` it is prefixed by (a digest of) the group, so equal ids in two groups differ.
- * Beyond SQS: DelaySeconds is honoured on FIFO queues too (SQS refuses it there).
+ * Beyond SQS: DelaySeconds is honoured on FIFO queues too (SQS refuses it there), and the message
+ * attributes Postbox.DelaySeconds (up to a year) and Postbox.Priority (../postbox-attributes.ts).
  */
 import { createHash } from 'node:crypto';
 import type { PublishInput } from '../../core/types';
@@ -17,6 +18,7 @@ import { batchRequestTooLong, invalidParameterValue, missingParameter, SqsError 
 import { md5Hex, md5OfAttributes } from '../md5';
 import { attributeBytes, readMessageAttributes, toPostboxAttributes } from '../message-attributes';
 import { type Input, optionalInteger, optionalString } from '../params';
+import { DELAY_ATTRIBUTE, readInstructions } from '../postbox-attributes';
 
 // XML 1.0's characters, which is what SQS accepts in a body.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: tab, LF and CR are the allowed control characters.
@@ -64,19 +66,28 @@ function prepareSend(context: SqsContext, loaded: LoadedQueue, entry: Input): Pr
       'Invalid binary character in the message body: only XML 1.0 characters are allowed.',
     );
   }
-  const attributes = readMessageAttributes(entry.MessageAttributes);
+  const sent = readMessageAttributes(entry.MessageAttributes);
+  const { attributes, ...instructions } = readInstructions(sent);
   const limit = Number(loaded.settings.attributes.MaximumMessageSize ?? 262_144);
-  const bytes = Buffer.byteLength(body, 'utf8') + attributeBytes(attributes);
+  const bytes = Buffer.byteLength(body, 'utf8') + attributeBytes(sent);
   if (bytes > limit) {
     throw invalidParameterValue(
       `One or more parameters are invalid. Reason: Message must be shorter than ${limit} bytes.`,
     );
   }
-  const delaySeconds = optionalInteger(entry, 'DelaySeconds', 0, 900);
+  let delaySeconds = optionalInteger(entry, 'DelaySeconds', 0, 900);
+  if (instructions.delaySeconds !== undefined) {
+    if (delaySeconds !== undefined) {
+      throw invalidParameterValue(`Give DelaySeconds or the message attribute ${DELAY_ATTRIBUTE}, not both.`);
+    }
+    delaySeconds = instructions.delaySeconds;
+  }
+  const priority = instructions.priority !== undefined ? { priority: instructions.priority } : {};
   const groupId = fifoId(entry, 'MessageGroupId');
   let deduplicationId = fifoId(entry, 'MessageDeduplicationId');
   const answer: Record<string, unknown> = { MD5OfMessageBody: md5Hex(body) };
-  const md5 = md5OfAttributes(attributes);
+  // Over every attribute sent: the SDKs compare it with their own digest of what they sent.
+  const md5 = md5OfAttributes(sent);
   if (md5 !== undefined) answer.MD5OfMessageAttributes = md5;
 
   if (!loaded.fifo) {
@@ -89,6 +100,7 @@ function prepareSend(context: SqsContext, loaded: LoadedQueue, entry: Input): Pr
       publish: {
         body,
         ...(delaySeconds !== undefined ? { delaySeconds } : {}),
+        ...priority,
         attributes: toPostboxAttributes(attributes, { g: groupId }),
       },
       answer,
@@ -115,6 +127,7 @@ function prepareSend(context: SqsContext, loaded: LoadedQueue, entry: Input): Pr
       groupId,
       deduplicationId: scoped,
       ...(delaySeconds !== undefined ? { delaySeconds } : {}),
+      ...priority,
       attributes: toPostboxAttributes(attributes, { d: deduplicationId, s: sequenceNumber }),
     },
     answer,
@@ -125,7 +138,7 @@ export const sendMessage: Action = async (context, input) => {
   const name = queueOfInput(input);
   const loaded = await loadQueue(context, name);
   const { publish, answer } = prepareSend(context, loaded, input);
-  const result = await sqsCall(() => context.engine.publish(name, publish));
+  const result = await sqsCall(() => context.engine.publish(loaded.queue.name, publish));
   return { MessageId: result.id, ...answer };
 };
 
@@ -149,7 +162,7 @@ export const sendMessageBatch: Action = async (context, input) => {
       ? []
       : await sqsCall(() =>
           context.engine.publishBatch(
-            name,
+            loaded.queue.name,
             valid.map((entry) => entry.prepared.publish),
           ),
         );

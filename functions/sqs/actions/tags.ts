@@ -17,22 +17,22 @@ export const tagQueue: Action = async (context, input) => {
   const name = queueOfInput(input);
   const tags = stringMap(input, 'Tags');
   checkTags(tags);
-  const { settings } = await loadQueue(context, name);
+  const { queue, settings } = await loadQueue(context, name);
   const merged = { ...settings.tags, ...tags };
   if (Object.keys(merged).length > MAX_TAGS) {
     throw invalidParameterValue(`Too many tags: a queue has at most ${MAX_TAGS}.`);
   }
-  await context.settings.put(name, { ...settings, tags: merged });
+  await context.settings.put(queue.name, { ...settings, tags: merged });
   return {};
 };
 
 export const untagQueue: Action = async (context, input) => {
   const name = queueOfInput(input);
   const keys = stringList(input, 'TagKeys');
-  const { settings } = await loadQueue(context, name);
+  const { queue, settings } = await loadQueue(context, name);
   const tags = { ...settings.tags };
   for (const key of keys) delete tags[key];
-  await context.settings.put(name, { ...settings, tags });
+  await context.settings.put(queue.name, { ...settings, tags });
   return {};
 };
 
