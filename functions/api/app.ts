@@ -8,6 +8,7 @@ import type { Hono } from 'hono';
 import type { BlankEnv } from 'hono/types';
 import type { Clock, Engine } from '../core/engine';
 import { mountSqs } from '../sqs/endpoint';
+import { registerSqsOpenApi } from '../sqs/openapi';
 import { type SqsSettingsStore, settingsFor } from '../sqs/settings';
 import { bearerAuth } from './auth';
 import type { Endpoint } from './endpoint';
@@ -69,6 +70,7 @@ export function createApp(options: AppOptions): Hono {
     settings: options.sqsSettings ?? settingsFor(options.engine),
     ...(options.token ? { token: options.token } : {}),
   });
+  registerSqsOpenApi(app);
   if (options.token) app.use('*', bearerAuth(options.token));
 
   let document: unknown;

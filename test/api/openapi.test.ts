@@ -44,6 +44,8 @@ describe('GET /v1/openapi.json', () => {
         'POST /v1/queues/{queue}/extend',
         'GET /v1/health',
         'GET /v1/openapi.json',
+        // The SQS endpoint (docs/sqs.md).
+        'POST /',
       ].sort(),
     );
   });

@@ -120,7 +120,12 @@ const ownErrors: Record<string, string[]> = {
   'POST /v1/queues/{queue}/messages/{id}/redrive': ['404', '409'],
   'GET /v1/health': [],
   'GET /v1/openapi.json': [],
+  // SQS's own errors, in SQS's shape (below).
+  'POST /': [],
 };
+
+/** The SQS endpoint's error answers: SQS's statuses and shape, not the contract's. */
+const SQS_ERRORS = ['400', '403', '404', '500', '503'];
 
 describe('the OpenAPI document', () => {
   it('describes every operation and lists every error answer it can give, in the error shape', async () => {
@@ -143,6 +148,17 @@ describe('the OpenAPI document', () => {
       expect(operation.summary, name).toBeTruthy();
       expect(operation.description?.length ?? 0, name).toBeGreaterThan(40);
       const statuses = Object.keys(operation.responses).filter((status) => Number(status) >= 400);
+      if (name === 'POST /') {
+        expect(statuses.sort(), name).toEqual(SQS_ERRORS);
+        for (const status of statuses) {
+          const response = operation.responses[status];
+          expect(response?.content?.['application/x-amz-json-1.0']?.schema.$ref, `${name} ${status}`).toBe(
+            '#/components/schemas/SqsError',
+          );
+          expect(response?.description, `${name} ${status}`).toMatch(/^[A-Z][A-Za-z]+(:|\.| or | for |,)/);
+        }
+        continue;
+      }
       const common =
         name === 'GET /v1/health' ? ['400', '413', '500', '503'] : ['400', '401', '413', '500', '503'];
       expect(statuses.sort(), name).toEqual([...common, ...(ownErrors[name] ?? [])].sort());

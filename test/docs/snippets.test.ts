@@ -98,6 +98,9 @@ const tested = [
   // Run by test/sqs/readme.test.ts, against the SQS endpoint of a real server.
   'readme-sqs-boto3',
   'readme-sqs-sdk',
+  // Run by test/sqs/deployed-signing.test.ts, behind a check of the execute-api signature.
+  'sqs-deployed-sdk',
+  'sqs-deployed-boto3',
 ];
 
 describe('the snippets of the docs', () => {
