@@ -6,12 +6,13 @@
  * docs/api.md, and what was published read back from the table by the engine itself.
  */
 
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoEngine } from '../../functions/core/dynamo-engine';
 import { freshTable, testClient } from '../support/dynamo';
 import { type DeployedStack, deployedStack } from './deployed-stack';
-import { lambdaEnvironment } from './function-environment';
-import { type HttpAnswer, type HttpRequest, httpEvent, readAnswer } from './http-events';
+import { ACCOUNT, lambdaEnvironment, REGION } from './function-environment';
+import { API_ID, type HttpAnswer, type HttpRequest, httpEvent, readAnswer } from './http-events';
 import { FunctionError, LambdaProcess } from './lambda-process';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -364,6 +365,74 @@ describe('topic routes', () => {
     expect(gone).toMatchObject({ status: 404, body: { error: { code: 'TopicNotFound' } } });
   });
 });
+
+describe('the SQS endpoint (route ANY /, docs/sqs.md)', () => {
+  const domain = `${API_ID}.execute-api.${REGION}.amazonaws.com`;
+  const queueUrl = `https://${domain}/${ACCOUNT}/sqs-orders`;
+  const json = (action: string, body: unknown) =>
+    call(
+      'POST /',
+      {},
+      {
+        body,
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AmazonSQS.${action}` },
+      },
+    );
+
+  it('POST / (AWS JSON 1.0) answers queue URLs of the deployed API and its account, one queue with /v1', async () => {
+    const created = await json('CreateQueue', { QueueName: 'sqs-orders' });
+    expect(created).toMatchObject({ status: 200, body: { QueueUrl: queueUrl } });
+    expect(created.headers['content-type']).toBe('application/x-amz-json-1.0');
+    const sent = await json('SendMessage', { QueueUrl: queueUrl, MessageBody: 'order 42' });
+    expect(sent).toMatchObject({
+      status: 200,
+      body: { MessageId: expect.any(String), MD5OfMessageBody: '6fe5d55dde2e15cca02ebd1b84b858ff' },
+    });
+    // The same message through the engine, as /v1 sees it.
+    expect(await engine.getMessage('sqs-orders', sent.body.MessageId)).toMatchObject({ body: 'order 42' });
+    const { body: attributes } = await json('GetQueueAttributes', {
+      QueueUrl: queueUrl,
+      AttributeNames: ['QueueArn'],
+    });
+    expect(attributes.Attributes.QueueArn).toBe(`arn:aws:sqs:${REGION}:${ACCOUNT}:sqs-orders`);
+    const missing = await json('GetQueueUrl', { QueueName: 'sqs-missing' });
+    expect(missing).toMatchObject({ status: 400, body: { __type: 'com.amazonaws.sqs#QueueDoesNotExist' } });
+    expect(missing.headers['x-amzn-query-error']).toBe('AWS.SimpleQueueService.NonExistentQueue;Sender');
+  });
+
+  it('POST / (Query protocol, base64 form body) receives the message and deletes it', async () => {
+    const form = (fields: Record<string, string>) =>
+      readAnswerText(
+        api.invoke<APIGatewayProxyStructuredResultV2>(
+          httpEvent(stack, {
+            method: 'POST',
+            path: '/',
+            rawBody: new URLSearchParams({ Version: '2012-11-05', ...fields }).toString(),
+            base64: true,
+            headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+          }),
+        ),
+      );
+    const received = await form({ Action: 'ReceiveMessage', QueueUrl: queueUrl });
+    expect(received.status).toBe(200);
+    expect(received.text).toContain('<Body>order 42</Body>');
+    const handle = /<ReceiptHandle>([^<]+)<\/ReceiptHandle>/.exec(received.text)?.[1] ?? '';
+    const deleted = await form({ Action: 'DeleteMessage', QueueUrl: queueUrl, ReceiptHandle: handle });
+    expect(deleted.status).toBe(200);
+    expect((await engine.getQueue('sqs-orders')).counts).toMatchObject({ total: 0 });
+    expect((await json('DeleteQueue', { QueueUrl: queueUrl })).status).toBe(200);
+  });
+});
+
+/** An answer whose body is not JSON (the Query protocol's XML). */
+async function readAnswerText(result: Promise<APIGatewayProxyStructuredResultV2>) {
+  const answer = await result;
+  const raw = answer.body ?? '';
+  return {
+    status: answer.statusCode ?? 200,
+    text: answer.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw,
+  };
+}
 
 describe('queue deletion and what does not route', () => {
   it('DELETE /v1/queues/{queue}: 409 while it is a dead-letter queue, then 204, then 404', async () => {
