@@ -147,7 +147,8 @@ export class PostboxApi extends Construct {
       timeout: Duration.seconds(INTEGRATION_TIMEOUT_SECONDS),
     });
     // `{proxy+}` does not match the bare root, so `/` gets its own route; together they send
-    // every request to the function (the contract's 404/405 bodies come from the app).
+    // every request to the function (the contract's 404/405 bodies come from the app). `POST /`
+    // is also the SQS endpoint (docs/sqs.md), IAM-authorized like the rest.
     for (const routePath of ['/{proxy+}', '/']) {
       this.httpApi.addRoutes({ path: routePath, methods: [apigwv2.HttpMethod.ANY], integration });
     }
@@ -194,6 +195,32 @@ export class PostboxApi extends Construct {
       ],
       `every method on /v1/queues/${queue} and below: one queue's routes, as asked`,
     );
+  }
+
+  /**
+   * Lets `grantee` use the SQS API (docs/sqs.md): `POST /` and the Query protocol's queue URLs
+   * `POST /<account>/<queue>`, and nothing of /v1. The SQS API names its queue in the body, so
+   * the grant covers every SQS action on every queue; grant /v1 routes for narrower access.
+   */
+  public grantSqsAccess(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: [
+        this.httpApi.arnForExecuteApi('POST', '/', '$default'),
+        this.httpApi.arnForExecuteApi('POST', `/${Stack.of(this).account}/*`, '$default'),
+      ],
+    });
+    const principal = grantee.grantPrincipal;
+    if (Construct.isConstruct(principal)) {
+      const apiId = Stack.of(this).getLogicalId(this.httpApi.node.defaultChild as CfnElement);
+      Validations.of(principal).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiId}>/$default/POST/<AWS::AccountId>/*]`,
+        reason:
+          'Postbox grant of the SQS API, as asked: its queue URLs /<account>/<queue>, on this API only.',
+      });
+    }
+    return grant;
   }
 
   /**

@@ -138,4 +138,9 @@ export class Postbox extends Construct {
   public grantQueueAccess(grantee: iam.IGrantable, queue: string): iam.Grant {
     return this.api.grantQueueAccess(grantee, queue);
   }
+
+  /** Lets `grantee` use the SQS API of every queue (`POST /`, see PostboxApi.grantSqsAccess). */
+  public grantSqsAccess(grantee: iam.IGrantable): iam.Grant {
+    return this.api.grantSqsAccess(grantee);
+  }
 }

@@ -238,6 +238,8 @@ describe('Postbox for a dev stack with a customer-managed key', () => {
     postbox.addConsumer({ queue: 'jobs', handler: consumerFunction(stack, 'Jobs') });
     const worker = new iam.Role(stack, 'Worker', { assumedBy: new iam.AccountRootPrincipal() });
     postbox.grantQueueAccess(worker, 'orders');
+    const sqsWorker = new iam.Role(stack, 'SqsWorker', { assumedBy: new iam.AccountRootPrincipal() });
+    postbox.grantSqsAccess(sqsWorker);
     app.synth();
     template = Template.fromStack(stack);
     [tableId, table] = only(template, 'AWS::DynamoDB::Table');
@@ -276,12 +278,23 @@ describe('Postbox for a dev stack with a customer-managed key', () => {
   });
 
   it('grants one queue its own routes and nothing wider', () => {
-    const invoke = statements(template).filter((s) => actionsOf(s).includes('execute-api:Invoke'));
+    const invoke = statements(template).filter(
+      (s) => actionsOf(s).includes('execute-api:Invoke') && JSON.stringify(s.Resource).includes('/v1/'),
+    );
     expect(invoke).toHaveLength(1);
     const arns = JSON.stringify(invoke[0]?.Resource);
     expect(arns).toContain('/v1/queues/orders"');
     expect(arns).toContain('/v1/queues/orders/*"');
     expect(arns).not.toContain('orders*');
+  });
+  it('grants POST / and POST /<account>/* (the SQS endpoint and its queue URLs), nothing of /v1', () => {
+    const invoke = statements(template).filter(
+      (s) => actionsOf(s).includes('execute-api:Invoke') && !JSON.stringify(s.Resource).includes('/v1/'),
+    );
+    expect(invoke).toHaveLength(1);
+    const arns = JSON.stringify(invoke[0]?.Resource);
+    expect(arns).toContain('/$default/POST/"');
+    expect(arns).toMatch(/\/\$default\/POST\/",\{"Ref":"AWS::AccountId"\},"\/\*"/);
   });
 });
 
