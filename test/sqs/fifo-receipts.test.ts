@@ -1,4 +1,4 @@
-/** Receipts of SQS FIFO queues, whose Postbox name is `<name>.fifo` (functions/core/receipts.ts). */
+/** Receipts of queues named `<name>.fifo` (functions/core/receipts.ts still reads them; the SQS endpoint now keeps a FIFO queue under its base name, see functions/sqs/queue-url.ts). */
 import { describe, expect, it } from 'vitest';
 import { formatReceipt, newLeaseToken, parseReceipt } from '../../functions/core/receipts';
 
