@@ -4,10 +4,11 @@
  *   put      GetItem SCHEDULES/<name> (consistent); the target's #META or topic (must exist);
  *            PutItem IF attribute_not_exists(pk) (create) or IF rev = :seen (replace)
  *   delete   DeleteItem IF attribute_exists(pk)
- *   runDue   Query avail apk = SCHEDULE_DUE, ask in [S, S<now>~] (only active, due schedules:
+ *   runDue   Query avail apk = SCHEDULE_DUE Limit 1 (the earliest nextAt: an idle run ends here,
+ *            one request); when due, Query ask in [S, S<now>~] (only active, due schedules:
  *            however many schedules exist, a run reads only the due ones), then per schedule
  *            GetItem (consistent: the index only proposes) and one transaction per firing
- *            (fire.ts); finally Query Limit 1 for the earliest next firing.
+ *            (fire.ts); finally the earliest next firing again.
  *
  * `nextAt` on (re)definition: the first firing at or after now (and after the last one fired).
  * A PUT that keeps the timing (cron, zone, every, start, end) of an active schedule keeps its
@@ -155,6 +156,9 @@ export class Schedules {
    */
   async runDue(): Promise<DueSchedulesResult> {
     const now = this.clock();
+    // One small query answers an idle run (nothing due): the earliest active schedule's nextAt.
+    const earliest = await this.earliestNextAt();
+    if (earliest === null || earliest > now) return { fired: [], nextDueAt: earliest };
     const fired: FiredMessage[] = [];
     let failure: unknown;
     for (const name of await this.dueNames(now)) {
