@@ -82,7 +82,7 @@ const CONTENT_TYPES: Record<string, string> = {
  * with index.html, whose script turns the path into the console's hash route. Names and ids are
  * letters, digits, '_' and '-' (the contract), so no dot, no escape and no traversal can match.
  */
-const DEEP_LINK = /^(?:queues|topics)(?:\/[A-Za-z0-9_-]+)*\/?$/;
+const DEEP_LINK = /^(?:queues|topics|schedules)(?:\/[A-Za-z0-9_-]+)*\/?$/;
 
 // One or more plain segments: letters, digits, '.', '_', '-'; no segment of dots only.
 const SAFE_PATH = /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$/;

@@ -10,6 +10,7 @@ import { registerMessages } from './commands/messages';
 import { registerPublish } from './commands/publish';
 import { registerQueues } from './commands/queues';
 import { registerReceive } from './commands/receive';
+import { registerSchedules } from './commands/schedules';
 import { registerStats } from './commands/stats';
 import { registerTopics } from './commands/topics';
 import { registerUi } from './commands/ui';
@@ -48,6 +49,7 @@ Examples:
   registerMessages(program);
   registerStats(program);
   registerTopics(program);
+  registerSchedules(program);
   registerUi(program);
   registerDev(program);
 

@@ -30,6 +30,9 @@ import type {
   RedriveOptions,
   RedriveResult,
   RescheduleInput,
+  Schedule,
+  ScheduleDefinition,
+  ScheduleList,
   Subscription,
   Topic,
   TopicPublishInput,
@@ -95,6 +98,23 @@ function split<T extends object>(options: (T & CallOptions) | undefined): [T, Ca
 /** `deliverAt` as the contract's string, when a Date was given. */
 function withIsoDates<T extends { deliverAt?: string | Date }>(input: T): T {
   return input.deliverAt instanceof Date ? { ...input, deliverAt: input.deliverAt.toISOString() } : input;
+}
+
+const isoOf = (value: string | Date | undefined) => (value instanceof Date ? value.toISOString() : value);
+
+/** The definition a schedule answer stands for: what a PUT of it again would send. */
+export function definitionOf(schedule: Schedule): ScheduleDefinition {
+  const { body, attributes, priority, groupId } = schedule.message;
+  return {
+    ...(schedule.cron === null
+      ? { everySeconds: schedule.everySeconds ?? undefined }
+      : { cron: schedule.cron, timeZone: schedule.timeZone }),
+    target: schedule.target,
+    message: { body, attributes, priority, ...(groupId === null ? {} : { groupId }) },
+    ...(schedule.start === null ? {} : { start: schedule.start }),
+    ...(schedule.end === null ? {} : { end: schedule.end }),
+    paused: schedule.paused,
+  };
 }
 
 const seconds = (value: number | undefined) => (value ?? 0) * 1_000;
@@ -732,6 +752,112 @@ export class PostboxClient {
       ...call,
     });
     return answer.data;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Schedules
+
+  /**
+   * Creates or replaces a recurring schedule; `created` tells which. Each firing publishes the
+   * message once, with attributes `postbox.schedule` and `postbox.firedAt`.
+   *
+   * @example
+   * ```ts
+   * await client.putSchedule('weekday-report', {
+   *   cron: 'CRON_TZ=Europe/Berlin 0 9 * * 1-5',
+   *   target: { queue: 'reports' },
+   *   message: { body: { report: 'daily' } },
+   * });
+   * ```
+   */
+  async putSchedule(
+    name: string,
+    definition: ScheduleDefinition,
+    call?: CallOptions,
+  ): Promise<{ schedule: Schedule; created: boolean }> {
+    const body = { ...definition, start: isoOf(definition.start), end: isoOf(definition.end) };
+    const answer = await this.transport.send<Schedule>({
+      method: 'PUT',
+      path: ['v1', 'schedules', name],
+      body,
+      repeat: 'idempotent',
+      ...call,
+    });
+    return { schedule: answer.data, created: answer.status === 201 };
+  }
+
+  /**
+   * A schedule with its next 5 firings.
+   *
+   * @example
+   * ```ts
+   * const { nextFirings } = await client.getSchedule('weekday-report');
+   * ```
+   */
+  async getSchedule(name: string, call?: CallOptions): Promise<Schedule> {
+    return this.get(['v1', 'schedules', name], undefined, call);
+  }
+
+  /**
+   * One page of schedules in name order.
+   *
+   * @example
+   * ```ts
+   * const { schedules, cursor } = await client.listSchedules({ limit: 50 });
+   * ```
+   */
+  async listSchedules(options?: PageOptions & CallOptions): Promise<ScheduleList> {
+    const [query, call] = split(options);
+    return this.get(['v1', 'schedules'], query, call);
+  }
+
+  /**
+   * Every schedule, page after page.
+   *
+   * @example
+   * ```ts
+   * for await (const schedule of client.allSchedules()) console.log(schedule.name, schedule.nextFirings[0]);
+   * ```
+   */
+  async *allSchedules(call?: CallOptions): AsyncGenerator<Schedule> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listSchedules({ ...call, cursor });
+      yield* page.schedules;
+      cursor = page.cursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
+  /**
+   * Deletes a schedule: it fires no more (what it published stays).
+   *
+   * @example
+   * ```ts
+   * await client.deleteSchedule('weekday-report');
+   * ```
+   */
+  async deleteSchedule(name: string, call?: CallOptions): Promise<void> {
+    await this.transport.send({
+      method: 'DELETE',
+      path: ['v1', 'schedules', name],
+      repeat: 'settle',
+      settleCodes: ['NotFound'],
+      ...call,
+    });
+  }
+
+  /**
+   * Pauses (`paused: true`) or resumes a schedule: its definition read and put again with the
+   * flag changed. A resumed schedule fires from its next firing after now.
+   *
+   * @example
+   * ```ts
+   * await client.setSchedulePaused('weekday-report', true);
+   * ```
+   */
+  async setSchedulePaused(name: string, paused: boolean, call?: CallOptions): Promise<Schedule> {
+    const current = await this.getSchedule(name, call);
+    return (await this.putSchedule(name, { ...definitionOf(current), paused }, call)).schedule;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 export {
   type BrowsePage,
   DEFAULT_URL,
+  definitionOf,
   PostboxClient,
   type PostboxClientOptions,
   type QueueList,

@@ -14,6 +14,11 @@ import type {
   RedriveMessageResponse,
 } from '../../functions/api/operations-schemas';
 import type {
+  PutScheduleRequest,
+  ScheduleListSchema,
+  ScheduleSchema,
+} from '../../functions/api/schedule-schemas';
+import type {
   AckBatchResponse,
   BrowseQuery,
   DeadLetterSchema,
@@ -154,3 +159,16 @@ export type TopicPublishResult = z.output<typeof TopicPublishResponse>;
 
 /** `{ status: 'ok' }`. */
 export type Health = z.output<typeof HealthResponse>;
+
+/**
+ * A schedule's definition, as `PUT /v1/schedules/{name}` takes it (`start`/`end` may be `Date`s):
+ * exactly one of `cron` and `everySeconds`, a target queue or topic, the message template.
+ */
+export type ScheduleDefinition = Omit<z.input<typeof PutScheduleRequest>, 'start' | 'end'> & {
+  start?: string | Date;
+  end?: string | Date;
+};
+/** A schedule with its next 5 firings (UTC), last firing and last error. */
+export type Schedule = z.output<typeof ScheduleSchema>;
+/** `{ schedules, cursor }`: one page of `GET /v1/schedules`. */
+export type ScheduleList = z.output<typeof ScheduleListSchema>;

@@ -17,6 +17,8 @@ import type {
   QueueWithCounts,
   RedriveMessageResult,
   RedriveResult,
+  Schedule,
+  ScheduleDefinition,
   Topic,
   TopicPublishAnswer,
   TopicSubscription,
@@ -140,4 +142,11 @@ export const api = {
   deleteTopic: (name: string) => call<void>('DELETE', path('topics', name)),
   publishToTopic: (topic: string, input: PublishInput) =>
     call<TopicPublishAnswer>('POST', path('topics', topic, 'messages'), input),
+  listSchedules: (limit: number, cursor?: string) =>
+    call<{ schedules: Schedule[]; cursor: string | null }>(
+      'GET',
+      `${path('schedules')}${query({ limit, cursor })}`,
+    ),
+  putSchedule: (name: string, definition: ScheduleDefinition) =>
+    call<Schedule>('PUT', path('schedules', name), definition),
 };

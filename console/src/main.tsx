@@ -10,6 +10,7 @@ import { useToken } from './hooks';
 import { MessagePage } from './pages/message';
 import { QueuePage } from './pages/queue';
 import { QueuesPage } from './pages/queues';
+import { SchedulesPage } from './pages/schedules';
 import { TopicPage } from './pages/topic';
 import { TopicsPage } from './pages/topics';
 import { CONSOLE_BASE, deepLinkHash, href, type Route, useRoute } from './router';
@@ -27,7 +28,12 @@ function App() {
     if (!first.current) main.current?.focus();
     first.current = false;
   }, [route]);
-  const section = route.page === 'topics' || route.page === 'topic' ? 'topics' : 'queues';
+  const section =
+    route.page === 'topics' || route.page === 'topic'
+      ? 'topics'
+      : route.page === 'schedules'
+        ? 'schedules'
+        : 'queues';
   return (
     <>
       <button type="button" class="skip-link" onClick={() => main.current?.focus()}>
@@ -41,6 +47,9 @@ function App() {
           </a>
           <a href={href.topics()} aria-current={section === 'topics' ? 'page' : undefined}>
             Topics
+          </a>
+          <a href={href.schedules()} aria-current={section === 'schedules' ? 'page' : undefined}>
+            Schedules
           </a>
         </nav>
         {readToken() !== undefined ? (
@@ -69,6 +78,8 @@ function Page({ route }: { route: Route }) {
       return <TopicsPage />;
     case 'topic':
       return <TopicPage key={route.topic} name={route.topic} />;
+    case 'schedules':
+      return <SchedulesPage />;
     default:
       return (
         <>
@@ -93,6 +104,8 @@ function titleOf(route: Route): string {
       return 'Topics';
     case 'topic':
       return `Topic ${route.topic}`;
+    case 'schedules':
+      return 'Schedules';
     default:
       return 'Not found';
   }

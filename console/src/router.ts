@@ -1,6 +1,7 @@
 /**
  * Hash routes, so the server serves one index.html for every page:
- * `#/queues`, `#/queues/{queue}`, `#/queues/{queue}/messages/{id}`, `#/topics`, `#/topics/{topic}`.
+ * `#/queues`, `#/queues/{queue}`, `#/queues/{queue}/messages/{id}`, `#/topics`, `#/topics/{topic}`,
+ * `#/schedules`.
  * The same pages by path (`/ui/queues/orders`, a link typed or pasted) get index.html too, and
  * become their hash route on load (`deepLinkHash`).
  */
@@ -12,6 +13,7 @@ export type Route =
   | { page: 'message'; queue: string; id: string }
   | { page: 'topics' }
   | { page: 'topic'; topic: string }
+  | { page: 'schedules' }
   | { page: 'notFound'; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -32,6 +34,7 @@ export function parseRoute(hash: string): Route {
     return { page: 'message', queue: second, id: fourth };
   }
   if (first === 'topics' && second === undefined) return { page: 'topics' };
+  if (first === 'schedules' && second === undefined) return { page: 'schedules' };
   if (first === 'topics' && second !== undefined && third === undefined)
     return { page: 'topic', topic: second };
   return { page: 'notFound', path };
@@ -58,6 +61,7 @@ export const href = {
   message: (queue: string, id: string) => `#/queues/${seg(queue)}/messages/${seg(id)}`,
   topics: () => '#/topics',
   topic: (topic: string) => `#/topics/${seg(topic)}`,
+  schedules: () => '#/schedules',
 };
 
 export function navigate(to: string): void {

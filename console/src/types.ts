@@ -29,3 +29,9 @@ export type RedriveResult = Api.RedriveResult;
 export type RedriveMessageResult = Api.RedriveMessageResult;
 export type QueueRates = Api.QueueRates;
 export type ConsumerStatus = Api.ConsumerStatus;
+export type Schedule = Api.Schedule;
+/** A schedule's definition as the console sends it: times as ISO strings. */
+export type ScheduleDefinition = Omit<Api.ScheduleDefinition, 'start' | 'end'> & {
+  start?: string;
+  end?: string;
+};

@@ -21,6 +21,7 @@ import { leaseEndpoints } from './routes/leases';
 import { messageEndpoints } from './routes/messages';
 import { type ConsumerSource, operationEndpoints } from './routes/operations';
 import { queueEndpoints } from './routes/queues';
+import { scheduleEndpoints } from './routes/schedules';
 import { healthEndpoint, openApiEndpoint } from './routes/service';
 import { topicEndpoints } from './routes/topics';
 
@@ -79,6 +80,7 @@ export function createApp(options: AppOptions): Hono {
     ...messageEndpoints(deps),
     ...leaseEndpoints(deps),
     ...topicEndpoints(deps),
+    ...scheduleEndpoints(deps),
     ...operationEndpoints(deps, { rates, consumers: options.consumers ?? (() => []) }),
     healthEndpoint(deps),
     // Built on first use, after every route is registered, then kept.

@@ -49,6 +49,7 @@ const STATUS_OF: Record<ErrorCode, ErrorStatus> = {
   QueueNotFound: 404,
   TopicNotFound: 404,
   MessageNotFound: 404,
+  NotFound: 404,
   ReceiptExpired: 409,
   Conflict: 409,
   PayloadTooLarge: 413,

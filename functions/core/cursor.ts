@@ -4,7 +4,7 @@
  */
 import { ValidationError } from './errors';
 
-type CursorKind = 'queues' | 'messages' | 'topics';
+type CursorKind = 'queues' | 'messages' | 'topics' | 'schedules';
 
 export function encodeCursor(kind: CursorKind, data: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify({ v: 1, kind, ...data }), 'utf8').toString('base64url');

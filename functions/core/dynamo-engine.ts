@@ -15,6 +15,8 @@ import { Receiver } from './receive';
 import { Redriver } from './redrive';
 import { MessageRedriver } from './redrive-message';
 import { Rescheduler } from './reschedule';
+import { Schedules, type SchedulesOptions } from './schedules/schedules';
+import type { ScheduleInput } from './schedules/types';
 import { Signals } from './signals';
 import { Store } from './store';
 import { Topics } from './topics';
@@ -46,6 +48,8 @@ export interface DynamoEngineOptions {
    * process apply at once; changes made elsewhere within this time. @default 1000
    */
   configCacheMs?: number;
+  /** Catch-up policy and run size of the recurring schedules (schedules/plan.ts). */
+  schedules?: SchedulesOptions;
 }
 
 export class DynamoEngine implements Engine {
@@ -61,6 +65,7 @@ export class DynamoEngine implements Engine {
   private readonly redriver: Redriver;
   private readonly messageRedriver: MessageRedriver;
   private readonly topics: Topics;
+  private readonly schedules: Schedules;
 
   constructor(options: DynamoEngineOptions) {
     const clock = options.clock ?? Date.now;
@@ -77,6 +82,7 @@ export class DynamoEngine implements Engine {
     this.rescheduler = new Rescheduler(this.store, this.metas, clock, signals);
     this.redriver = new Redriver(this.store, this.metas, clock, signals);
     this.messageRedriver = new MessageRedriver(this.store, this.metas, clock, signals);
+    this.schedules = new Schedules(this.store, this.metas, this.topics, signals, clock, options.schedules);
   }
 
   putQueue(name: string, fields: Partial<QueueConfig>) {
@@ -179,6 +185,26 @@ export class DynamoEngine implements Engine {
 
   publishToTopic(topic: string, input: PublishInput): Promise<TopicPublishResult> {
     return this.topics.publish(topic, input);
+  }
+
+  putSchedule(name: string, input: ScheduleInput) {
+    return this.schedules.put(name, input);
+  }
+
+  getSchedule(name: string) {
+    return this.schedules.get(name);
+  }
+
+  listSchedules(options: { limit: number; cursor?: string }) {
+    return this.schedules.list(options.limit, options.cursor);
+  }
+
+  deleteSchedule(name: string) {
+    return this.schedules.delete(name);
+  }
+
+  runDueSchedules() {
+    return this.schedules.runDue();
   }
 
   async health(): Promise<void> {

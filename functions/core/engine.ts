@@ -4,6 +4,7 @@
  * Inputs here are already shape-checked by the API's schemas; the engine still enforces every
  * rule that needs the store (existence, bounds, receipts, sizes).
  */
+import type { DueSchedulesResult, Schedule, ScheduleInput } from './schedules/types';
 import type {
   BatchEntry,
   BrowseState,
@@ -80,6 +81,17 @@ export interface Engine {
   deleteTopic(name: string): Promise<void>;
   /** Fans out to every matching subscribed queue in one transaction: all of them or none. */
   publishToTopic(topic: string, input: PublishInput): Promise<TopicPublishResult>;
+
+  /** Creates or replaces a recurring schedule (functions/core/schedules). */
+  putSchedule(name: string, input: ScheduleInput): Promise<{ schedule: Schedule; created: boolean }>;
+  getSchedule(name: string): Promise<Schedule>;
+  listSchedules(options: { limit: number; cursor?: string }): Promise<Page<Schedule>>;
+  deleteSchedule(name: string): Promise<void>;
+  /**
+   * Publishes the due firings of every due schedule, each exactly once however many processes
+   * run this at once (the deployed minute sweep, the local runtime's schedule timer).
+   */
+  runDueSchedules(): Promise<DueSchedulesResult>;
 
   /** Resolves when the store answers; throws ServiceUnavailableError otherwise. */
   health(): Promise<void>;

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'QueueNotFound'
   | 'TopicNotFound'
   | 'MessageNotFound'
+  | 'NotFound'
   | 'ReceiptExpired'
   | 'Conflict'
   | 'PayloadTooLarge'

@@ -20,6 +20,11 @@
  *   W<deliverAt ms><9-priority><order>   waiting behind its group's head: counted, never received
  * so one ascending query over [R, T<now>~] reads ready messages best first, then timers that are
  * due, and never reads a delayed or leased message that is not due yet.
+ *
+ * Schedules (functions/core/schedules):
+ *   pk = SCHEDULES            sk = <name>             a schedule: definition, nextAt, last firing
+ *   apk = SCHEDULE_DUE        ask = S<nextAt ms, 15 digits>#<name>   on an active schedule only
+ * so the due schedules are one query over [S, S<now>~] of the availability index.
  */
 import type { QueueOrder } from './types';
 
@@ -129,3 +134,12 @@ export function dueOfTimer(ask: string): number | undefined {
 export function orderKeyOf(ask: string): string {
   return ask.startsWith('R') ? ask.slice(1) : ask.slice(1 + TIME_DIGITS);
 }
+
+export const SCHEDULES_PK = 'SCHEDULES';
+export const scheduleKey = (name: string) => ({ pk: SCHEDULES_PK, sk: name });
+/** The availability-index partition of active schedules, by next firing. */
+export const SCHEDULE_DUE_PK = 'SCHEDULE_DUE';
+export const scheduleDueKey = (nextAt: number, name: string) => `S${pad(nextAt, TIME_DIGITS)}#${name}`;
+export const SCHEDULES_DUE_FROM = 'S';
+export const schedulesDueUpTo = (now: number) => `S${pad(now, TIME_DIGITS)}~`;
+export const SCHEDULES_DUE_TO = 'S~';

@@ -26,7 +26,7 @@ export async function* queryAll(store: Store, input: QueryInput): AsyncGenerator
 export async function registryPage(
   store: Store,
   partition: string,
-  kind: 'queues' | 'topics',
+  kind: 'queues' | 'topics' | 'schedules',
   limit: number,
   cursor?: string,
 ): Promise<{ items: Item[]; cursor: string | null }> {

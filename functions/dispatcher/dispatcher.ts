@@ -4,9 +4,11 @@
  *   stream   records of messages that became ready → drain those queues' consumers now;
  *            records of future timers → make sure their minutes get woken (schedules.ts)
  *   wake     a minute's timers, each delivered at its second (wake.ts)
- *   sweep    every minute, the safety net: the engine's timed work (due messages, expired
- *            leases, dead letters, retention), a drain of every consumer, and the queue metrics
- *            the alarms read (ready messages, oldest message age, dead letters)
+ *   sweep    every minute, the safety net: the recurring schedules' due firings (the same
+ *            minute wake-up serves every schedule: no EventBridge resource per schedule), the
+ *            engine's timed work (due messages, expired leases, dead letters, retention), a drain
+ *            of every consumer, and the queue metrics the alarms read (ready messages, oldest
+ *            message age, dead letters)
  *
  * At most `concurrency` batches of a consumer run at once across all invocations (DynamoSlots).
  */
@@ -82,6 +84,16 @@ export class Dispatcher {
   }
 
   async onSweep(invocation: Invocation): Promise<void> {
+    // First, so that what the firings publish is promoted and drained in this same sweep.
+    await this.options.engine.runDueSchedules().then(
+      ({ fired }) => {
+        if (fired.length > 0) this.options.telemetry.metric('ScheduledMessages', fired.length);
+      },
+      (error: unknown) => {
+        this.options.telemetry.metric('DispatchErrors', 1);
+        this.options.telemetry.error('schedules failed', { error: describe(error) });
+      },
+    );
     // The due work failing (a throttled table) must not keep the consumers waiting as well.
     await this.options.engine.runDueWork().catch((error: unknown) => {
       this.options.telemetry.metric('DispatchErrors', 1);

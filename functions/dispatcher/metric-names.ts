@@ -10,4 +10,9 @@ export type QueueMetric =
   | 'ReadyMessages'
   | 'DeadLetterMessages'
   | 'OldestMessageAgeSeconds';
-export type DispatcherMetric = 'SchedulesCreated' | 'ImmediateWakes' | 'DispatchErrors';
+export type DispatcherMetric =
+  | 'SchedulesCreated'
+  | 'ImmediateWakes'
+  | 'DispatchErrors'
+  /** Messages published by recurring schedules' firings in a sweep. */
+  | 'ScheduledMessages';

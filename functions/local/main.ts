@@ -19,6 +19,7 @@ import { type LocalConsumers, startConsumers } from './consumers';
 import { DueTracker } from './due-tracker';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { watchParent } from './parent-watch';
+import { ScheduleTimer } from './schedule-timer';
 import { checkPort, type LocalServer, startServer } from './server';
 import { type DueWork, startDueWork } from './timers';
 import { TrackedEngine } from './tracked-engine';
@@ -27,6 +28,7 @@ let dynamo: DynamoDbLocal | undefined;
 let client: DynamoDBClient | undefined;
 let server: LocalServer | undefined;
 let dueWork: DueWork | undefined;
+let scheduleWork: DueWork | undefined;
 let consumers: LocalConsumers | undefined;
 let stopping: Promise<void> | undefined;
 
@@ -38,7 +40,7 @@ let stopping: Promise<void> | undefined;
  */
 function stop(): Promise<void> {
   stopping ??= (async () => {
-    await Promise.all([server?.close(), consumers?.stop(), dueWork?.stop()]);
+    await Promise.all([server?.close(), consumers?.stop(), dueWork?.stop(), scheduleWork?.stop()]);
     client?.destroy();
     await dynamo?.stop();
   })();
@@ -86,6 +88,9 @@ async function start(config: LocalConfig): Promise<void> {
   const dynamoEngine = new DynamoEngine({ client, tableName: config.tableName });
   const dueTracker = new DueTracker({ engine: dynamoEngine });
   const engine = new TrackedEngine(dynamoEngine, dueTracker);
+  // Recurring schedules fire on their own timer, at each schedule's next firing (schedule-timer.ts).
+  const scheduleTimer = new ScheduleTimer({ engine });
+  engine.onScheduleDefined = (at) => scheduleTimer.noteFiring(at);
   // One meter for the API and the consumers; the app answers their state (GET /v1/consumers).
   const rates = new RateMeter();
   const app = createApp({
@@ -117,6 +122,7 @@ async function start(config: LocalConfig): Promise<void> {
   // After the ready line, so that it stays the first thing a person reads (the start-up pass
   // logs a line of its own). Receives see due messages by time meanwhile; nothing waits on this.
   dueWork = startDueWork({ due: dueTracker });
+  scheduleWork = startDueWork({ due: scheduleTimer });
 }
 
 let firstSignalAt = 0;

@@ -10,11 +10,14 @@
  *   purgeQueue, deleteQueue      the queue is forgotten
  *   putQueue, getQueue, listQueues                     the queue's delay and visibility timeout
  *   redrive with `to`            the target runs soon (moved messages may be delayed there)
+ *   putSchedule                  the schedule timer (schedule-timer.ts) hears of its next firing
+ *   runDueSchedules              each fired message's queue, at its due time
  *
  * A due time that needs a queue's configuration this process has not seen yet is replaced by a run
  * one second later (whose answer is the store's next timer), and the registry is read again.
  */
 import type { Clock, Engine, PublishOptions } from '../core/engine';
+import type { DueSchedulesResult, ScheduleInput } from '../core/schedules/types';
 import type {
   BatchEntry,
   BrowseState,
@@ -37,6 +40,9 @@ import type { DueTracker } from './due-tracker';
 const DISCOVERY_MS = 1_000;
 
 export class TrackedEngine implements Engine {
+  /** Told the next firing of every schedule defined through this engine (the schedule timer). */
+  onScheduleDefined: ((nextAt: number) => void) | undefined;
+
   constructor(
     private readonly engine: Engine,
     private readonly tracker: DueTracker,
@@ -177,6 +183,34 @@ export class TrackedEngine implements Engine {
       const seconds = input.delaySeconds ?? this.tracker.configOf(delivery.queue)?.delaySeconds;
       if (seconds === undefined) this.noteAfter(delivery.queue, undefined);
       else if (seconds > 0) this.noteAt(delivery.queue, now + seconds * 1000, input.groupId !== undefined);
+    }
+    return result;
+  }
+
+  async putSchedule(name: string, input: ScheduleInput) {
+    const answer = await this.engine.putSchedule(name, input);
+    const [nextAt] = answer.schedule.nextFirings;
+    if (nextAt !== undefined) this.onScheduleDefined?.(nextAt);
+    return answer;
+  }
+
+  getSchedule(name: string) {
+    return this.engine.getSchedule(name);
+  }
+
+  listSchedules(options: { limit: number; cursor?: string }) {
+    return this.engine.listSchedules(options);
+  }
+
+  deleteSchedule(name: string) {
+    return this.engine.deleteSchedule(name);
+  }
+
+  async runDueSchedules(): Promise<DueSchedulesResult> {
+    const result = await this.engine.runDueSchedules();
+    const now = this.clock();
+    for (const message of result.fired) {
+      if (message.deliverAt > now) this.tracker.keep(message.queue, message.deliverAt);
     }
     return result;
   }

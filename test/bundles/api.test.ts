@@ -434,6 +434,37 @@ async function readAnswerText(result: Promise<APIGatewayProxyStructuredResultV2>
   };
 }
 
+describe('schedule routes', () => {
+  it('PUT, GET, list and DELETE /v1/schedules (the bundle parses cron with its time zone)', async () => {
+    const put = await call(
+      'PUT /v1/schedules/{name}',
+      { name: 'weekday-report' },
+      {
+        body: {
+          cron: 'CRON_TZ=Europe/Berlin 0 9 * * 1-5',
+          target: { queue: 'orders' },
+          message: { body: 'go' },
+        },
+        base64: true,
+      },
+    );
+    expect(put.status).toBe(201);
+    expect(put.body).toMatchObject({ name: 'weekday-report', timeZone: 'Europe/Berlin' });
+    expect(put.body.nextFirings).toHaveLength(5);
+    for (const at of put.body.nextFirings) expect(at).toMatch(ISO);
+    const one = await call('GET /v1/schedules/{name}', { name: 'weekday-report' });
+    expect(one).toMatchObject({ status: 200, body: { name: 'weekday-report', paused: false } });
+    const list = await call('GET /v1/schedules', {}, { query: { limit: '10' } });
+    expect(list).toMatchObject({
+      status: 200,
+      body: { schedules: [{ name: 'weekday-report' }], cursor: null },
+    });
+    expect((await call('DELETE /v1/schedules/{name}', { name: 'weekday-report' })).status).toBe(204);
+    const gone = await call('GET /v1/schedules/{name}', { name: 'weekday-report' });
+    expect(gone).toMatchObject({ status: 404, body: { error: { code: 'NotFound' } } });
+  });
+});
+
 describe('queue deletion and what does not route', () => {
   it('DELETE /v1/queues/{queue}: 409 while it is a dead-letter queue, then 204, then 404', async () => {
     const route = 'DELETE /v1/queues/{queue}';

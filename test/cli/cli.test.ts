@@ -278,6 +278,58 @@ describe('topics', () => {
   });
 });
 
+describe('schedules', () => {
+  it('puts, lists, gets, pauses, resumes and deletes a schedule; a missing one exits 2', async () => {
+    const queue = queueName('sched');
+    await client.createQueue(queue);
+    const name = queueName('report');
+    const put = await postboxCli([
+      'schedules',
+      'put',
+      name,
+      '{"report":"daily"}',
+      '--cron',
+      '0 9 * * 1-5',
+      '--tz',
+      'Europe/Berlin',
+      '--queue',
+      queue,
+      '--attr',
+      'kind=report',
+    ]);
+    expect(put.stdout).toContain(`Created schedule ${name}.`);
+    expect(put.stdout).toMatch(/fires\s+cron 0 9 \* \* 1-5 \(Europe\/Berlin\)/);
+    const got = json((await postboxCli(['schedules', 'get', name, '--json'])).stdout);
+    expect(got).toMatchObject({
+      target: { queue },
+      message: { body: { report: 'daily' }, attributes: { kind: 'report' } },
+      paused: false,
+    });
+    expect(got.nextFirings).toHaveLength(5);
+    const listed = await postboxCli(['schedules', 'list']);
+    expect(listed.stdout).toMatch(
+      new RegExp(
+        `^${name}\\s+cron 0 9 \\* \\* 1-5 \\(Europe/Berlin\\)\\s+queue ${queue}\\s+\\S+\\s+active$`,
+        'm',
+      ),
+    );
+
+    const paused = json((await postboxCli(['schedules', 'pause', name, '--json'])).stdout);
+    expect(paused).toMatchObject({ paused: true, nextFirings: [] });
+    const resumed = await postboxCli(['schedules', 'resume', name]);
+    expect(resumed.stdout).toContain(`Resumed schedule ${name}.`);
+
+    const [deleted, missing, usage] = await Promise.all([
+      postboxCli(['schedules', 'delete', name]),
+      postboxCli(['schedules', 'get', queueName('never-created')]),
+      postboxCli(['schedules', 'put', name, '1', '--every', '5']),
+    ]);
+    expect(deleted.stdout).toContain(`Deleted schedule ${name}.`);
+    expect(missing.code).toBe(2);
+    expect(usage).toMatchObject({ code: 1, stderr: 'postbox: Give exactly one of --queue and --topic.\n' });
+  });
+});
+
 describe('exit codes, auth and help', () => {
   it('exits 1 on usage errors, before any request', async () => {
     const [bad, missing, empty] = await Promise.all([
@@ -357,6 +409,7 @@ describe('exit codes, auth and help', () => {
       'stats',
       'redrive',
       'topics',
+      'schedules',
     ]) {
       expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }

@@ -262,6 +262,53 @@ describe('topics', () => {
   });
 });
 
+describe('schedules', () => {
+  it('puts, gets with next firings, lists, pauses, resumes and deletes a schedule', async () => {
+    const queue = queueName('sched');
+    await client.createQueue(queue);
+    const name = queueName('report');
+    const start = new Date(Date.now() + 3_600_000);
+    const { schedule, created } = await client.putSchedule(name, {
+      cron: 'CRON_TZ=Europe/Berlin 0 9 * * 1-5',
+      target: { queue },
+      message: { body: { report: 'daily' }, attributes: { kind: 'report' } },
+      start,
+    });
+    expect(created).toBe(true);
+    expect(schedule).toMatchObject({
+      name,
+      timeZone: 'Europe/Berlin',
+      start: start.toISOString(),
+      paused: false,
+    });
+    expect(schedule.nextFirings).toHaveLength(5);
+    expect(
+      (await client.putSchedule(name, { everySeconds: 60, target: { queue }, message: { body: 1 } })).created,
+    ).toBe(false);
+    await client.putSchedule(name, { cron: '0 9 * * 1-5', target: { queue }, message: { body: 'x' } });
+    expect((await client.getSchedule(name)).cron).toBe('0 9 * * 1-5');
+
+    const names: string[] = [];
+    for await (const each of client.allSchedules()) names.push(each.name);
+    expect(names).toContain(name);
+
+    const paused = await client.setSchedulePaused(name, true);
+    expect(paused).toMatchObject({
+      paused: true,
+      nextFirings: [],
+      cron: '0 9 * * 1-5',
+      message: { body: 'x' },
+    });
+    const resumed = await client.setSchedulePaused(name, false);
+    expect(resumed.nextFirings).toHaveLength(5);
+
+    await client.deleteSchedule(name);
+    expect((await failure(client.getSchedule(name))).code).toBe('NotFound');
+    const bad = await failure(client.putSchedule(name, { target: { queue }, message: { body: 1 } }));
+    expect(bad).toMatchObject({ status: 400, code: 'ValidationError' });
+  });
+});
+
 describe('errors and auth', () => {
   it('answers health without a token', async () => {
     expect(await new PostboxClient({ url: postbox.url }).health()).toEqual({ status: 'ok' });

@@ -366,6 +366,53 @@ describe('topics', () => {
   );
 });
 
+describe('schedules', () => {
+  it(
+    'lists a schedule with its next firings, shows it firing on the local timer, and pauses it',
+    async () => {
+      const queue = name('ticks');
+      const schedule = name('every-second');
+      await createQueue(open.url, queue);
+      const put = await call(`${open.url}/v1/schedules/${schedule}`, 'PUT', {
+        everySeconds: 1,
+        target: { queue },
+        message: { body: { tick: true } },
+      });
+      expect(put.status).toBe(201);
+      const page = await newPage();
+      await page.goto(`${open.url}/ui/#/schedules`);
+      const row = page.getByRole('row').filter({ hasText: schedule });
+      await row.filter({ hasText: 'every 1 s' }).waitFor();
+      expect(await row.locator('li').count()).toBe(5);
+      // The local server's schedule timer fires it on time: messages arrive without any sweep.
+      await expect
+        .poll(
+          async () => {
+            const answer = await call(`${open.url}/v1/queues/${queue}`, 'GET');
+            return (answer.json as { counts: { total: number } }).counts.total;
+          },
+          { timeout: 10_000 },
+        )
+        .toBeGreaterThanOrEqual(2);
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await row.filter({ hasNotText: 'never' }).waitFor();
+      await screenshot(page, 'schedules');
+      await expectAccessible(page);
+
+      await page.getByRole('button', { name: `Pause ${schedule}` }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Schedule ${schedule} paused.` })
+        .waitFor();
+      await row.filter({ hasText: 'paused' }).waitFor();
+      const got = await call(`${open.url}/v1/schedules/${schedule}`, 'GET');
+      expect(got.json).toMatchObject({ paused: true, nextFirings: [] });
+      expectClean(page);
+    },
+    FLOW_MS,
+  );
+});
+
 describe('a server with POSTBOX_TOKEN', () => {
   it(
     'asks for the token, refuses a wrong one, then works, keeping it in sessionStorage only',

@@ -79,6 +79,7 @@ describe('consoleFiles', () => {
       '/ui/queues/orders/messages/01JDX3-abc_9',
       '/ui/topics',
       '/ui/topics/order-events',
+      '/ui/schedules',
     ]) {
       const response = await get(path);
       expect(response?.status, path).toBe(200);

@@ -17,6 +17,7 @@ import { testClient } from '../support/dynamo';
 import { type ManualClock, queueName, testEngine } from '../support/engine';
 import type { Real } from './model/commands';
 import { type ModelConfig, type Order, QueueModel } from './model/reference';
+import { checkSchedules } from './model/schedules';
 import { finalCheck, queueCommands } from './model/whole-queue';
 
 let engine: DynamoEngine;
@@ -168,5 +169,13 @@ describe('the engine behaves like the reference model of the contract', () => {
     'on a lifo queue: reverse publish order among equal priorities, duplicates and dead letters',
     { timeout: 150_000 },
     () => check('lifo', 8, 130_000),
+  );
+});
+
+describe('recurring schedules behave like their reference model', () => {
+  it(
+    'each firing published once (two engines racing too), one catch-up after a gap, nextFirings',
+    { timeout: 150_000 },
+    () => checkSchedules(12, 25, 130_000),
   );
 });

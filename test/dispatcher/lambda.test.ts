@@ -347,6 +347,27 @@ describe('sweep', () => {
   });
 });
 
+describe('sweep: recurring schedules', () => {
+  it('publishes due firings in the minute sweep and drains them, with no Scheduler request', async () => {
+    const queue = queueName('cron');
+    await engine.putQueue(queue, {});
+    // The first firing a second from now; the clock then stands two seconds later.
+    await engine.putSchedule(queueName('every-minute'), {
+      everySeconds: 60,
+      start: clock() + 1_000,
+      target: { queue },
+      message: { body: 'tick' },
+    });
+    offset = 2_000;
+    const { dispatcher, metrics } = dispatcherFor(queue);
+    await dispatcher.onSweep(invocation);
+
+    expect(metrics).toEqual(expect.arrayContaining([{ name: 'ScheduledMessages', value: 1 }]));
+    expect(consumerCalls()).toHaveLength(1);
+    expect(schedulerMock.commandCalls(CreateScheduleCommand)).toHaveLength(0);
+  });
+});
+
 describe('lambda entry', () => {
   it('routes each kind of event, and reports an unknown one by its keys only', async () => {
     const calls: string[] = [];

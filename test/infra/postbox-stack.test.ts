@@ -193,6 +193,14 @@ describe('npx cdk synth (offline, from the repository)', () => {
     only(template, 'AWS::CloudWatch::Dashboard');
   });
 
+  it('serves recurring schedules from the one minute sweep: no per-schedule EventBridge resource', () => {
+    // Schedules live in the table and fire in the sweep; wake-up schedules are made at run time,
+    // in the dispatcher's group, and are never part of the template.
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+  });
+
   it('outputs the API URL and the table name', () => {
     template.hasOutput('ApiUrl', {});
     template.hasOutput('TableName', { Value: { Ref: tableId } });
