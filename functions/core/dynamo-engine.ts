@@ -15,6 +15,7 @@ import { Receiver } from './receive';
 import { Redriver } from './redrive';
 import { MessageRedriver } from './redrive-message';
 import { Rescheduler } from './reschedule';
+import { ShardHints } from './shards';
 import { Signals } from './signals';
 import { Store } from './store';
 import { Topics } from './topics';
@@ -27,8 +28,8 @@ import type {
   PublishInput,
   PublishResult,
   Queue,
-  QueueConfig,
   QueueCounts,
+  QueueFields,
   ReceiveOptions,
   RescheduleInput,
   Subscription,
@@ -69,8 +70,10 @@ export class DynamoEngine implements Engine {
     this.metas = new QueueMetaCache(this.store, options.configCacheMs ?? 1_000);
     this.topics = new Topics(this.store, this.metas, clock, signals);
     this.queues = new Queues(this.store, this.metas, clock, (queue) => this.topics.subscribersOf(queue));
-    this.publisher = new Publisher(this.store, this.metas, clock, signals);
-    this.receiver = new Receiver(this.store, this.metas, clock, signals);
+    // What publishes of this process put where guides its receives on sharded queues.
+    const hints = new ShardHints();
+    this.publisher = new Publisher(this.store, this.metas, clock, signals, hints);
+    this.receiver = new Receiver(this.store, this.metas, clock, signals, hints);
     this.leases = new Leases(this.store, this.metas, clock, signals);
     this.browser = new Browser(this.store, this.metas, clock);
     this.dueWork = new DueWork(this.store, this.metas, clock, signals);
@@ -79,7 +82,7 @@ export class DynamoEngine implements Engine {
     this.messageRedriver = new MessageRedriver(this.store, this.metas, clock, signals);
   }
 
-  putQueue(name: string, fields: Partial<QueueConfig>) {
+  putQueue(name: string, fields: QueueFields) {
     return this.queues.put(name, fields);
   }
 
