@@ -108,10 +108,14 @@ export class ShardHints {
     const busy = [...seen.entries()].filter(([shard, found]) => found > 0 && shard < count);
     const order: number[] = [];
     if (busy.length > 0) {
-      // Power of two choices: of two shards seen non-empty, the fuller first.
+      // Power of two choices: of two shards seen non-empty, the fuller first; then the others
+      // seen non-empty, in random order.
       const a = busy[Math.floor(Math.random() * busy.length)] as [number, number];
       const b = busy[Math.floor(Math.random() * busy.length)] as [number, number];
       order.push((a[1] >= b[1] ? a : b)[0]);
+      const rest = busy.map(([shard]) => shard).filter((shard) => shard !== order[0]);
+      shuffle(rest);
+      order.push(...rest.slice(0, MAX_PROBES - 1));
     }
     // Then from a rotating start, so that successive calls cover every shard.
     let start = this.cursor.get(key) ?? Math.floor(Math.random() * count);
@@ -139,5 +143,12 @@ export class ShardHints {
     const seen = this.seen.get(key) ?? new Map<number, number>();
     seen.set(shard, (seen.get(shard) ?? 0) + count);
     this.seen.set(key, seen);
+  }
+}
+
+function shuffle<T>(items: T[]): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
   }
 }
