@@ -24,13 +24,16 @@ import { configForPlacing, homeFor } from './placement';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { reserveInShard } from './sequence';
 import type { GroupHome } from './shard-lookup';
-import { ShardHints, shardBound, shardCount } from './shards';
+import { randomShard, ShardHints, shardBound, shardCount } from './shards';
 import { backoff, type Signals } from './signals';
 import { readSize, sizeReserve } from './size';
 import { classify, type Store, toAttributes } from './store';
 import type { BatchEntry, PublishInput, PublishResult } from './types';
 
 export const newMessageId = () => randomBytes(16).toString('base64url');
+
+/** Shards a plain message of a bounded sharded queue tries before it is refused as full. */
+const FULL_SHARD_TRIES = 3;
 
 /** One message about to be written to one queue. */
 export interface Entry {
@@ -252,16 +255,46 @@ export class Publisher {
     const results: BatchEntry<PublishResult>[] = new Array(inputs.length);
     await Promise.all(
       [...byShard.values()].flat().map(async ({ home, indexes }) => {
-        const reserved = await reserveInShard(this.store, this.metas, meta, home.shard, indexes.length);
-        const subset = indexes.map((i) => inputs[i] as PublishInput);
-        const stored = await this.publishTo(reserved.meta, home, subset, reserved.seq, options);
-        this.hints.published(meta, home.shard, stored.filter((result) => result.ok).length);
-        indexes.forEach((i, k) => {
-          results[i] = stored[k] as BatchEntry<PublishResult>;
-        });
+        // Messages without a group in a bounded queue try other shards while theirs is full
+        // (without waiting, but for the last try); a group's messages stay in its shard.
+        const movable = home === ungrouped && meta.maxMessages > 0;
+        const tries = movable ? Math.min(FULL_SHARD_TRIES, shardCount(meta)) : 1;
+        let pending = indexes;
+        let shard = home.shard;
+        const tried = new Set<number>();
+        for (let attempt = 0; pending.length > 0 && attempt < tries; attempt++) {
+          tried.add(shard);
+          const last = attempt === tries - 1;
+          const stored = await this.publishToShard(meta, { ...home, shard }, pending, inputs, {
+            ...options,
+            ...(last ? {} : { waitSeconds: 0 }),
+          });
+          const full: number[] = [];
+          pending.forEach((i, k) => {
+            const result = stored[k] as BatchEntry<PublishResult>;
+            if (!last && !result.ok && result.error instanceof QueueFullError) full.push(i);
+            else results[i] = result;
+          });
+          pending = full;
+          while (tried.has(shard) && tried.size < shardCount(meta)) shard = randomShard(meta);
+        }
       }),
     );
     return results;
+  }
+
+  private async publishToShard(
+    meta: QueueMeta,
+    home: GroupHome,
+    indexes: number[],
+    inputs: PublishInput[],
+    options: PublishOptions,
+  ) {
+    const reserved = await reserveInShard(this.store, this.metas, meta, home.shard, indexes.length);
+    const subset = indexes.map((i) => inputs[i] as PublishInput);
+    const stored = await this.publishTo(reserved.meta, home, subset, reserved.seq, options);
+    this.hints.published(meta, home.shard, stored.filter((result) => result.ok).length);
+    return stored;
   }
 
   /** Stores `inputs` in one shard, whose numbers up to `lastSeq` were reserved for them. */
