@@ -9,7 +9,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoEngine } from '../../functions/core/dynamo-engine';
 import { ValidationError } from '../../functions/core/errors';
-import { parseReceipt } from '../../functions/core/receipts';
+import { formatReceipt, parseReceipt } from '../../functions/core/receipts';
 import { groupHomes, resolveShards, ShardHints, shardBound } from '../../functions/core/shards';
 import type { DeliveredMessage } from '../../functions/core/types';
 import { type ManualClock, queueName, testEngine } from '../support/engine';
@@ -389,5 +389,22 @@ describe('receive hints', () => {
     expect(hints.probeOrder(meta)[0]).toBe(9);
     hints.record(meta, 9, 0);
     expect(hints.probeOrder(meta)).toHaveLength(4);
+  });
+});
+
+describe('receipts of a shard > 0', () => {
+  it('name the shard (pb2) and parse back, also for a .fifo name; shard 0 stays pb1', () => {
+    const base = { inc: 'AbCdEfGh', id: 'm'.repeat(22), token: 't'.repeat(22), orderKey: '9000000000000001' };
+    for (const queue of ['orders', 'orders.fifo']) {
+      const sharded = formatReceipt({ queue, ...base, shard: 17 });
+      expect(sharded.startsWith(`pb2.${queue}.AbCdEfGh.17.`)).toBe(true);
+      expect(parseReceipt(queue, sharded)).toEqual({ queue, ...base, shard: 17 });
+      expect(formatReceipt({ queue, ...base, shard: 0 })).toBe(formatReceipt({ queue, ...base }));
+      expect(formatReceipt({ queue, ...base }).startsWith('pb1.')).toBe(true);
+    }
+    for (const shard of ['0', '01', 'x', '12345']) {
+      const text = `pb2.orders.AbCdEfGh.${shard}.${base.id}.${base.token}.${base.orderKey}`;
+      expect(() => parseReceipt('orders', text)).toThrow('malformed');
+    }
   });
 });
