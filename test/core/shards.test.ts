@@ -9,6 +9,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoEngine } from '../../functions/core/dynamo-engine';
 import { ValidationError } from '../../functions/core/errors';
+import { queueOfPartition, shardOfPartition, shardPartition } from '../../functions/core/keys';
 import { formatReceipt, parseReceipt } from '../../functions/core/receipts';
 import { groupHomes, resolveShards, ShardHints, shardBound } from '../../functions/core/shards';
 import type { DeliveredMessage } from '../../functions/core/types';
@@ -406,5 +407,17 @@ describe('receipts of a shard > 0', () => {
       const text = `pb2.orders.AbCdEfGh.${shard}.${base.id}.${base.token}.${base.orderKey}`;
       expect(() => parseReceipt('orders', text)).toThrow('malformed');
     }
+  });
+});
+
+describe('shard partitions', () => {
+  it('name their queue and shard (the dispatcher reads the queue of a stream record from them)', () => {
+    expect(shardPartition('orders', 'AbCdEfGh', 0)).toBe('Q#orders#AbCdEfGh');
+    expect(shardPartition('orders', 'AbCdEfGh', 5)).toBe('Q#orders#AbCdEfGh#5');
+    expect(queueOfPartition('Q#orders#AbCdEfGh#5')).toBe('orders');
+    expect(queueOfPartition('Q#orders#AbCdEfGh')).toBe('orders');
+    expect(queueOfPartition('Q#orders#AbCdEfGh#x')).toBeUndefined();
+    expect(shardOfPartition('Q#orders#AbCdEfGh#5')).toBe(5);
+    expect(shardOfPartition('Q#orders#AbCdEfGh')).toBe(0);
   });
 });
