@@ -262,12 +262,14 @@ export class Queues {
     // The queue is gone for every caller now; what remains is storage to free: its messages (the
     // incarnation is its own) and its deduplication records (by generation). Nothing else under
     // Q#<name>: a queue of the same name may have been created meanwhile, with its own #META.
-    for (const partition of partitionsOf(meta)) await deletePartition(this.store, partition);
-    for (const partition of dedupPartitions(meta)) await deleteDedupRecords(this.store, partition, meta.gen);
+    // Shard sequences first: a publish through a process that still has the queue cached then
+    // finds no sequence and answers 404 (as a publish to shard 0 does once #META is gone).
     const sequences = partitionsOf(meta)
       .map((_, shard) => shardSequenceKey(name, meta.gen, shard))
       .slice(1);
     if (sequences.length > 0) await batchWrite(this.store, sequences.map(deleteRequest));
+    for (const partition of partitionsOf(meta)) await deletePartition(this.store, partition);
+    for (const partition of dedupPartitions(meta)) await deleteDedupRecords(this.store, partition, meta.gen);
   }
 
   private async assertNotReferenced(name: string): Promise<void> {
