@@ -7,7 +7,7 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { DynamoEngine } from '../../functions/core/dynamo-engine';
+import { DynamoEngine } from '../../functions/core/dynamo-engine';
 import { ValidationError } from '../../functions/core/errors';
 import { queueOfPartition, shardOfPartition, shardPartition } from '../../functions/core/keys';
 import { formatReceipt, parseReceipt } from '../../functions/core/receipts';
@@ -419,5 +419,18 @@ describe('shard partitions', () => {
     expect(queueOfPartition('Q#orders#AbCdEfGh#x')).toBeUndefined();
     expect(shardOfPartition('Q#orders#AbCdEfGh#5')).toBe(5);
     expect(shardOfPartition('Q#orders#AbCdEfGh')).toBe(0);
+  });
+});
+
+describe('a sharded queue deleted by another process', () => {
+  it('a publish through a cache that still shows it answers QueueNotFound, whatever its shard', async () => {
+    const queue = queueName();
+    const stale = new DynamoEngine({ client, tableName, clock, configCacheMs: 60_000 });
+    await stale.putQueue(queue, { shards: 8 });
+    for (let i = 0; i < 16; i++) await stale.publish(queue, { body: i });
+    await engine.deleteQueue(queue);
+    for (let i = 0; i < 16; i++) {
+      await expect(stale.publish(queue, { body: i })).rejects.toMatchObject({ code: 'QueueNotFound' });
+    }
   });
 });
