@@ -36,6 +36,7 @@ export const presentQueue = (queue: Queue) => ({
   retentionSeconds: queue.retentionSeconds,
   maxMessages: queue.maxMessages,
   deduplicationWindowSeconds: queue.deduplicationWindowSeconds,
+  shards: queue.shards ?? 1,
   createdAt: isoTime(queue.createdAt),
 });
 

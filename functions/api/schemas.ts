@@ -129,6 +129,18 @@ export const PutQueueRequest = z
     deduplicationWindowSeconds: int(0, 86_400).optional().openapi({
       description: 'How long a deduplicationId is remembered; 0 turns deduplication off. Default 300.',
     }),
+    shards: int(1, 1_024).optional().openapi({
+      description:
+        'Message partitions the queue spreads over, about 175 messages/s each; may only grow (a decrease is 400). Order, priority and lifo hold per shard; a message group lives in one shard and keeps strict order. Default 1.',
+    }),
+    throughput: z.literal('high').optional().openapi({
+      description:
+        "'high': pick shards for targetMessagesPerSecond (ceil(target / 175), at most 1024, never fewer than the queue has). Not stored: the queue shows the shards picked. Not together with shards.",
+    }),
+    targetMessagesPerSecond: int(1, 179_200).optional().openapi({
+      description:
+        "The rate throughput 'high' picks shards for (messages per second); needs throughput 'high'.",
+    }),
   })
   .strict()
   .openapi('PutQueueRequest', {
@@ -147,6 +159,7 @@ export const QueueSchema = z
     retentionSeconds: z.int(),
     maxMessages: z.int(),
     deduplicationWindowSeconds: z.int(),
+    shards: z.int().openapi({ description: 'Message partitions the queue spreads over (1–1024).' }),
     createdAt: TimestampSchema,
   })
   .strict()

@@ -4,13 +4,7 @@
  * by now; delayed and in flight: timers not yet due, told apart by the projected `state`), then
  * fetches the listed messages with one consistent BatchGetItem.
  */
-import {
-  type AttributeValue,
-  GetItemCommand,
-  type GetItemCommandOutput,
-  QueryCommand,
-  type QueryCommandOutput,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, QueryCommand, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { fetchMessages } from './batch-get';
 import { decodeCursor, encodeCursor, invalidCursor } from './cursor';
 import type { Clock } from './engine';
@@ -26,10 +20,13 @@ import {
   WAITING_TO,
   waitingDueUpTo,
 } from './keys';
-import { asMessageItem, isExpired, type MessageItem, toView } from './message-item';
+import { isExpired, toView } from './message-item';
 import { availabilityQuery, queryAll } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { removeMessage } from './remove';
+import { countShards } from './shard-counts';
+import { findMessage } from './shard-lookup';
+import { isSharded, partitionsOf } from './shards';
 import { fromAttributes, type Store, toAttributes } from './store';
 import type { BrowseState, MessageState, MessageView, Page, QueueCounts } from './types';
 
@@ -69,33 +66,36 @@ export class Browser {
     options: { state: BrowseState; limit: number; cursor?: string },
   ): Promise<Page<MessageView>> {
     const meta = await this.metas.get(queue);
-    const partition = messagePartition(queue, meta.inc);
+    // A sharded queue is browsed shard after shard (order across shards is best-effort anyway).
+    const partitions = partitionsOf(meta);
     const now = this.clock();
     const segments = segmentsFor(options.state, now);
-    let { segment, startKey } = options.cursor
-      ? parseBrowseCursor(options.cursor, options.state, partition, segments.length)
-      : { segment: 0, startKey: undefined as Record<string, AttributeValue> | undefined };
+    let { shard, segment, startKey } = options.cursor
+      ? parseBrowseCursor(options.cursor, options.state, partitions, segments.length)
+      : { shard: 0, segment: 0, startKey: undefined as Record<string, AttributeValue> | undefined };
     const keys: { pk: string; sk: string }[] = [];
-    while (segment < segments.length && keys.length < options.limit) {
+    while (shard < partitions.length && keys.length < options.limit) {
       const page = await this.queryIndex(
-        partition,
+        partitions[shard] as string,
         segments[segment] as Segment,
         now,
         options.limit - keys.length,
         startKey,
       );
       // A message that changed state between two segments' queries is listed once.
-      for (const key of page.keys) if (!keys.some((seen) => seen.sk === key.sk)) keys.push(key);
+      for (const key of page.keys)
+        if (!keys.some((seen) => seen.sk === key.sk && seen.pk === key.pk)) keys.push(key);
       startKey = page.lastKey;
-      if (!startKey) segment++;
+      if (!startKey && ++segment === segments.length && ++shard < partitions.length) segment = 0;
     }
     const messages = await fetchMessages(this.store, keys);
-    const more = segment < segments.length;
+    const more = shard < partitions.length && segment < segments.length;
     const last = keys.at(-1);
     const cursor =
       more && (startKey || last)
         ? encodeCursor('messages', {
             state: options.state,
+            ...(shard > 0 ? { shard } : {}),
             segment,
             key: startKey ? fromAttributes(startKey) : null,
           })
@@ -135,30 +135,21 @@ export class Browser {
   async get(queue: string, id: string): Promise<MessageView> {
     const meta = await this.metas.get(queue);
     const now = this.clock();
-    const item = await this.readMessage(meta, id);
+    const item = await findMessage(this.store, meta, id);
     if (!item || isExpired(item, now)) throw new MessageNotFoundError(queue, id);
     return toView(item, now);
-  }
-
-  private async readMessage(meta: QueueMeta, id: string): Promise<MessageItem | undefined> {
-    const { Item } = await this.store.send<GetItemCommandOutput>(
-      new GetItemCommand({
-        TableName: this.store.tableName,
-        Key: toAttributes(messageKey(meta.name, meta.inc, id)),
-        ConsistentRead: true,
-      }),
-    );
-    const item = fromAttributes(Item);
-    return item && asMessageItem(item);
   }
 
   /** Cancel: the message is gone in any state; an in-flight one's receipt stops holding. */
   async delete(queue: string, id: string): Promise<void> {
     const meta = await this.metas.get(queue);
     const now = this.clock();
+    // In a sharded queue, the shard that holds it is read first.
+    const key = isSharded(meta) ? await findMessage(this.store, meta, id) : messageKey(queue, meta.inc, id);
+    if (!key) throw new MessageNotFoundError(queue, id);
     const removal = await removeMessage(
       this.store,
-      messageKey(queue, meta.inc, id),
+      { pk: key.pk, sk: key.sk },
       {
         expression:
           'attribute_exists(#pk) AND (#retainUntil > :now OR (#state = :inFlight AND #leaseExpiresAt > :now))',
@@ -180,6 +171,7 @@ export class Browser {
    * a group member that is due but waits behind its head.
    */
   async counts(meta: QueueMeta): Promise<QueueCounts> {
+    if (isSharded(meta)) return countShards(this.store, partitionsOf(meta), this.clock());
     const partition = messagePartition(meta.name, meta.inc);
     const now = this.clock();
     const due = dueTimersUpTo(now);
@@ -221,10 +213,14 @@ export class Browser {
   }
 }
 
-function parseBrowseCursor(cursor: string, state: BrowseState, partition: string, segments: number) {
+function parseBrowseCursor(cursor: string, state: BrowseState, partitions: string[], segments: number) {
   const data = decodeCursor(cursor, 'messages');
   const { segment, key } = data;
+  const shard = data.shard ?? 0;
+  const partition = partitions[shard as number];
   if (
+    typeof shard !== 'number' ||
+    partition === undefined ||
     data.state !== state ||
     typeof segment !== 'number' ||
     !Number.isInteger(segment) ||
@@ -233,7 +229,7 @@ function parseBrowseCursor(cursor: string, state: BrowseState, partition: string
   ) {
     throw invalidCursor();
   }
-  if (key === null) return { segment, startKey: undefined };
+  if (key === null) return { shard, segment, startKey: undefined };
   const valid =
     typeof key === 'object' &&
     key !== null &&
@@ -242,5 +238,5 @@ function parseBrowseCursor(cursor: string, state: BrowseState, partition: string
     (key as Record<string, string>).apk === partition &&
     (key as Record<string, string>).pk === partition;
   if (!valid) throw invalidCursor();
-  return { segment, startKey: toAttributes(key as Record<string, string>) };
+  return { shard, segment, startKey: toAttributes(key as Record<string, string>) };
 }

@@ -2,7 +2,8 @@
  * Dead-lettering and redrive: moving a message to another queue in one transaction, so it is
  * never lost and never in both queues.
  *
- *   move   UpdateItem target #META ADD seq 1                     (its place: last in the target)
+ *   move   UpdateItem target #META ADD seq 1                     (its place: last in the target;
+ *                                                                  a sharded target: placement.ts)
  *          TransactWrite [Delete source IF <condition>]          (remove.ts: counter, group hand-over)
  *                        [Put target message IF attribute_not_exists(pk)]
  *                        [group join in the target]  [#SIZE ADD 1 when the target is bounded]
@@ -15,9 +16,9 @@ import { QueueNotFoundError } from './errors';
 import { addMessage } from './groups';
 import { queueOfPartition } from './keys';
 import type { MessageItem } from './message-item';
+import { place } from './placement';
 import type { QueueMetaCache } from './queue-meta';
 import { type Condition, removeMessage } from './remove';
-import { reserveSequence } from './sequence';
 import type { Signals } from './signals';
 import { sizeAdd } from './size';
 import type { Store } from './store';
@@ -44,9 +45,10 @@ export async function moveMessage(
   const removal = await removeMessage(store, move.old, move.condition, {
     now: move.now,
     along: async (current) => {
-      const target = await reserveSequence(store, metas, move.target, 1);
-      let item = movedItem(current, target, move);
-      const added = await addMessage(store, item);
+      // Its place in the target: last in the shard it goes to (its group's, in a sharded target).
+      const target = await place(store, metas, move.target, current.grp ?? current.groupLabel, 1);
+      let item = movedItem(current, { ...target.meta, seq: target.seq }, move, target.shard);
+      const added = await addMessage(store, item, target.elsewhere);
       item = added.item;
       const writes: TransactWriteItem[] = [...added.writes];
       if (item.counted) writes.push(sizeAdd(store.tableName, item.pk, 1));

@@ -1,5 +1,5 @@
 /**
- * The timed work. Receives already treat due timers as ready, so this is about keeping the
+ * The timed work, shard by shard on a sharded queue. Receives already treat due timers as ready, so this is about keeping the
  * ready range in strict delivery order and the store tidy, not about liveness:
  *
  *   promote      UpdateItem SET state = ready, ask = R<ok> [REMOVE leaseExpiresAt]  IF ask = :seen
@@ -15,14 +15,13 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { deadLetterIfExhausted } from './dead-letter';
+import { dedupPartitions } from './dedup-keys';
 import type { Clock } from './engine';
 import { QueueNotFoundError, ServiceUnavailableError } from './errors';
 import {
   DEDUP_SK_PREFIX,
   dueOfTimer,
   dueTimersUpTo,
-  messagePartition,
-  queueMetaKey,
   READY_FROM,
   READY_TO,
   REGISTRY_PK,
@@ -31,6 +30,7 @@ import {
 import { availabilityQuery, queryAll } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { dropExpired } from './remove';
+import { partitionsOf } from './shards';
 import type { Signals } from './signals';
 import { classify, fromAttributes, type Store, toAttributes } from './store';
 import { promoteParams } from './transition-params';
@@ -85,12 +85,13 @@ export class DueWork {
       throw error;
     });
     if (!meta) return undefined;
-    const partition = messagePartition(queue, meta.inc);
-    const promoted = await this.promoteDue(meta, partition, now);
+    // A sharded queue: every shard (each its own partition and timers).
+    let promoted = 0;
+    for (const partition of partitionsOf(meta)) promoted += await this.promoteDue(meta, partition, now);
     if (promoted > 0) this.signals.notify(`available:${queue}`);
     if (tidy) {
-      await this.dropExpiredReady(partition, now);
-      await this.forgetExpiredDedupRecords(queue, now);
+      for (const partition of partitionsOf(meta)) await this.dropExpiredReady(partition, now);
+      for (const partition of dedupPartitions(meta)) await this.forgetExpiredDedupRecords(partition, now);
     }
     return meta;
   }
@@ -105,7 +106,15 @@ export class DueWork {
   async runQueue(queue: string, options: { tidy?: boolean } = {}): Promise<{ nextDueAt: number | null }> {
     const meta = await this.workOn(queue, this.clock(), options.tidy ?? false);
     if (!meta) return { nextDueAt: null };
-    const partition = messagePartition(queue, meta.inc);
+    let nextDueAt: number | null = null;
+    for (const partition of partitionsOf(meta)) {
+      const due = await this.earliestTimer(partition);
+      if (due !== null && (nextDueAt === null || due < nextDueAt)) nextDueAt = due;
+    }
+    return { nextDueAt };
+  }
+
+  private async earliestTimer(partition: string): Promise<number | null> {
     const next = await this.store.send<QueryCommandOutput>(
       new QueryCommand({
         ...availabilityQuery(partition, { from: 'T', to: TIMERS_TO }, { limit: 1 }),
@@ -114,7 +123,7 @@ export class DueWork {
       }),
     );
     const ask = next.Items?.[0] ? String(fromAttributes(next.Items[0])?.ask) : undefined;
-    return { nextDueAt: ask === undefined ? null : (dueOfTimer(ask) ?? null) };
+    return ask === undefined ? null : (dueOfTimer(ask) ?? null);
   }
 
   private async *queueNames(): AsyncGenerator<string> {
@@ -180,13 +189,13 @@ export class DueWork {
    * Deduplication records past their window are already ignored by publishes; this frees them
    * where DynamoDB TTL does not run (DynamoDB Local) and ahead of TTL elsewhere.
    */
-  private async forgetExpiredDedupRecords(queue: string, now: number): Promise<void> {
+  private async forgetExpiredDedupRecords(partition: string, now: number): Promise<void> {
     const expired = queryAll(this.store, {
       KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
       FilterExpression: '#expiresAt <= :now',
       ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#expiresAt': 'expiresAt' },
       ExpressionAttributeValues: toAttributes({
-        ':pk': queueMetaKey(queue).pk,
+        ':pk': partition,
         ':prefix': DEDUP_SK_PREFIX,
         ':now': now,
       }),

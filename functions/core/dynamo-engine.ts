@@ -17,6 +17,7 @@ import { MessageRedriver } from './redrive-message';
 import { Rescheduler } from './reschedule';
 import { Schedules, type SchedulesOptions } from './schedules/schedules';
 import type { ScheduleInput } from './schedules/types';
+import { ShardHints } from './shards';
 import { Signals } from './signals';
 import { Store } from './store';
 import { Topics } from './topics';
@@ -29,8 +30,8 @@ import type {
   PublishInput,
   PublishResult,
   Queue,
-  QueueConfig,
   QueueCounts,
+  QueueFields,
   ReceiveOptions,
   RescheduleInput,
   Subscription,
@@ -74,8 +75,10 @@ export class DynamoEngine implements Engine {
     this.metas = new QueueMetaCache(this.store, options.configCacheMs ?? 1_000);
     this.topics = new Topics(this.store, this.metas, clock, signals);
     this.queues = new Queues(this.store, this.metas, clock, (queue) => this.topics.subscribersOf(queue));
-    this.publisher = new Publisher(this.store, this.metas, clock, signals);
-    this.receiver = new Receiver(this.store, this.metas, clock, signals);
+    // What publishes of this process put where guides its receives on sharded queues.
+    const hints = new ShardHints();
+    this.publisher = new Publisher(this.store, this.metas, clock, signals, hints);
+    this.receiver = new Receiver(this.store, this.metas, clock, signals, hints);
     this.leases = new Leases(this.store, this.metas, clock, signals);
     this.browser = new Browser(this.store, this.metas, clock);
     this.dueWork = new DueWork(this.store, this.metas, clock, signals);
@@ -85,7 +88,7 @@ export class DynamoEngine implements Engine {
     this.schedules = new Schedules(this.store, this.metas, this.topics, signals, clock, options.schedules);
   }
 
-  putQueue(name: string, fields: Partial<QueueConfig>) {
+  putQueue(name: string, fields: QueueFields) {
     return this.queues.put(name, fields);
   }
 

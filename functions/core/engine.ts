@@ -14,8 +14,8 @@ import type {
   PublishInput,
   PublishResult,
   Queue,
-  QueueConfig,
   QueueCounts,
+  QueueFields,
   ReceiveOptions,
   RescheduleInput,
   Subscription,
@@ -34,7 +34,7 @@ export interface PublishOptions {
 
 export interface Engine {
   /** Creates the queue with defaults for missing fields, or applies the given fields to it. */
-  putQueue(name: string, fields: Partial<QueueConfig>): Promise<{ queue: Queue; created: boolean }>;
+  putQueue(name: string, fields: QueueFields): Promise<{ queue: Queue; created: boolean }>;
   getQueue(name: string): Promise<Queue & { counts: QueueCounts }>;
   listQueues(options: { limit: number; cursor?: string }): Promise<Page<Queue>>;
   deleteQueue(name: string): Promise<void>;

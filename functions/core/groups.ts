@@ -48,10 +48,15 @@ export function asWaiting(item: MessageItem): MessageItem {
   return { ...item, ask: waitingSortKey(item.deliverAt, item.ok), waiting: true };
 }
 
-/** Transaction items that add `item` to its group; `item` may be returned changed (waiting). */
+/**
+ * Transaction items that add `item` to its group; `item` may be returned changed (waiting).
+ * `elsewhere`: the other shards' partitions where the group could live (shard-lookup.ts); a new
+ * group checks it exists in none of them, so a group never lives in two shards.
+ */
 export async function joinGroup(
   store: Store,
   item: MessageItem,
+  elsewhere: string[] = [],
 ): Promise<{ item: MessageItem; writes: TransactWriteItem[] }> {
   const groupId = item.grp as string;
   const key = groupKey(item.pk, groupId);
@@ -70,6 +75,14 @@ export async function joinGroup(
             ExpressionAttributeNames: { '#members': 'members' },
           },
         },
+        ...elsewhere.map((partition) => ({
+          ConditionCheck: {
+            TableName: store.tableName,
+            Key: toAttributes(groupKey(partition, groupId)),
+            ConditionExpression: 'attribute_not_exists(#members)',
+            ExpressionAttributeNames: { '#members': 'members' },
+          },
+        })),
       ],
     };
   }
@@ -195,8 +208,9 @@ async function nextWaiting(
  * The writes that add a new message to its queue: its group join (when it has a group) and the
  * Put of the message itself, which must not exist yet. Answers the message as written.
  */
-export async function addMessage(store: Store, message: MessageItem) {
-  const joined = message.grp === undefined ? { item: message, writes: [] } : await joinGroup(store, message);
+export async function addMessage(store: Store, message: MessageItem, elsewhere: string[] = []) {
+  const joined =
+    message.grp === undefined ? { item: message, writes: [] } : await joinGroup(store, message, elsewhere);
   const writes: TransactWriteItem[] = [
     ...joined.writes,
     {

@@ -14,6 +14,14 @@
  *   pk = Q#<queue>            sk = D#<gen>#<dedup id> deduplication record of the queue's generation
  *   pk = TOPICS               sk = <topic>            a topic and its subscriptions
  *
+ * Sharded queues (`shards` N > 1; shard 0 is exactly the layout above, so a queue of one shard
+ * is stored as before and a queue that grows keeps its shard 0 where it was):
+ *   pk = Q#<queue>#<inc>#<s>  sk = M#<id>, G#…, W#…, #SIZE   shard s > 0: its messages, groups, counter
+ *   pk = Q#<queue>#seq#<s>    sk = #SEQ#<gen>             shard s > 0: its publish sequence
+ *                                                         (shard 0 keeps `seq` on #META)
+ *   pk = Q#<queue>#dedup#<h>  sk = D#<gen>#<dedup id>     deduplication record, h = hash(id) mod 64
+ * A group lives in one shard (its G# item is there); receipts of shard s > 0 name it (receipts.ts).
+ *
  * Availability index (apk = message pk, ask):
  *   R<9-priority><order>                 ready, in delivery order
  *   T<due ms, 15 digits><9-priority><order>  delayed (due = deliverAt) or in flight (due = lease end)
@@ -42,15 +50,32 @@ export const queuePartition = (queue: string) => `Q#${queue}`;
 export const queueMetaKey = (queue: string) => ({ pk: queuePartition(queue), sk: META_SK });
 export const registryKey = (queue: string) => ({ pk: REGISTRY_PK, sk: queue });
 export const messagePartition = (queue: string, inc: string) => `Q#${queue}#${inc}`;
-/** The queue a message partition (`Q#<queue>#<inc>`) belongs to; undefined for any other key. */
+/** Shard `shard`'s message partition: shard 0 is the queue's message partition as ever. */
+export const shardPartition = (queue: string, inc: string, shard: number) =>
+  shard === 0 ? messagePartition(queue, inc) : `Q#${queue}#${inc}#${shard}`;
+/** The queue a message partition (`Q#<queue>#<inc>[#<shard>]`) belongs to; undefined for any other key. */
 export const queueOfPartition = (partition: string): string | undefined => {
   const parts = partition.split('#');
-  return parts.length === 3 && parts[0] === 'Q' ? parts[1] : undefined;
+  const sharded = parts.length === 4 && /^[1-9][0-9]{0,3}$/.test(parts[3] ?? '');
+  return (parts.length === 3 || sharded) && parts[0] === 'Q' ? parts[1] : undefined;
 };
-export const sizeKey = (queue: string, inc: string) => ({ pk: messagePartition(queue, inc), sk: SIZE_SK });
-export const messageKey = (queue: string, inc: string, id: string) => ({
-  pk: messagePartition(queue, inc),
+/** The shard of a message partition: 0 for `Q#<queue>#<inc>`, s for `Q#<queue>#<inc>#<s>`. */
+export const shardOfPartition = (partition: string): number => {
+  const parts = partition.split('#');
+  return parts.length === 4 ? Number(parts[3]) : 0;
+};
+export const sizeKey = (queue: string, inc: string, shard = 0) => ({
+  pk: shardPartition(queue, inc, shard),
+  sk: SIZE_SK,
+});
+export const messageKey = (queue: string, inc: string, id: string, shard = 0) => ({
+  pk: shardPartition(queue, inc, shard),
   sk: `M#${id}`,
+});
+/** Publish sequence of shard s > 0 (shard 0's is `seq` on #META), named by the queue's generation. */
+export const shardSequenceKey = (queue: string, gen: string | undefined, shard: number) => ({
+  pk: `Q#${queue}#seq#${shard}`,
+  sk: `#SEQ#${gen ?? ''}`,
 });
 export const MESSAGE_SK_PREFIX = 'M#';
 
@@ -82,6 +107,23 @@ export const dedupKey = (queue: string, gen: string | undefined, deduplicationId
   pk: queuePartition(queue),
   sk: `${dedupPrefix(gen)}${encode(deduplicationId)}`,
 });
+/** How many partitions the deduplication records of a sharded queue spread over (fixed: growth moves none). */
+export const DEDUP_SPREAD = 64;
+export const dedupSpreadPartition = (queue: string, slot: number) => `Q#${queue}#dedup#${slot}`;
+/** A sharded queue's deduplication record: in partition hash(id) mod DEDUP_SPREAD. */
+export const spreadDedupKey = (queue: string, gen: string | undefined, deduplicationId: string) => ({
+  pk: dedupSpreadPartition(queue, hashSlot(deduplicationId, DEDUP_SPREAD)),
+  sk: `${dedupPrefix(gen)}${encode(deduplicationId)}`,
+});
+/** A stable, evenly spread slot of `text` among `count` (FNV-1a, 32 bits): the same in every process. */
+export function hashSlot(text: string, count: number): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % count;
+}
 /** Whether a deduplication record's sort key belongs to generation `gen`. */
 export function isDedupOf(sk: string, gen: string | undefined): boolean {
   if (gen !== undefined) return sk.startsWith(dedupPrefix(gen));

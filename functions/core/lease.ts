@@ -52,7 +52,7 @@ export class Leases {
   private async ackParsed(receipt: Receipt): Promise<void> {
     const removal = await removeMessage(
       this.store,
-      messageKey(receipt.queue, receipt.inc, receipt.id),
+      messageKey(receipt.queue, receipt.inc, receipt.id, receipt.shard ?? 0),
       { ...HOLDS, values: { ':token': receipt.token } },
       { now: this.clock() },
     );
@@ -98,7 +98,7 @@ export class Leases {
           TransactItems: receipts.map((receipt) => ({
             Delete: {
               TableName: this.store.tableName,
-              Key: toAttributes(messageKey(receipt.queue, receipt.inc, receipt.id)),
+              Key: toAttributes(messageKey(receipt.queue, receipt.inc, receipt.id, receipt.shard ?? 0)),
               // Counted and grouped messages move a counter or a group too: they go one by one.
               ConditionExpression:
                 '#lease = :token AND attribute_not_exists(#counted) AND attribute_not_exists(#grp)',
@@ -190,7 +190,7 @@ export class Leases {
     extraCondition: boolean,
     orderKey = receipt.orderKey,
   ): Promise<'done' | { old: MessageItem }> {
-    const key = messageKey(receipt.queue, receipt.inc, receipt.id);
+    const key = messageKey(receipt.queue, receipt.inc, receipt.id, receipt.shard ?? 0);
     try {
       await this.store.send(new UpdateItemCommand(build({ key, token: receipt.token, orderKey })));
       return 'done';

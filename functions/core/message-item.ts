@@ -63,10 +63,12 @@ export interface NewMessage {
   deliverAt: number;
   retentionSeconds: number;
   counted: boolean;
+  /** The shard of a sharded queue it goes to (shards.ts); 0 by default. */
+  shard?: number;
 }
 
 export function newMessageItem(message: NewMessage): MessageItem {
-  const key = messageKey(message.queue, message.inc, message.id);
+  const key = messageKey(message.queue, message.inc, message.id, message.shard ?? 0);
   const position = orderKey(message.order, message.priority, message.seq);
   const delayed = message.deliverAt > message.publishedAt;
   const retainUntil = message.deliverAt + message.retentionSeconds * 1000;

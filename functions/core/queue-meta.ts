@@ -25,6 +25,13 @@ export interface QueueMeta extends Queue {
   gen?: string;
   /** Version of the references to this queue (queue-references.ts); absent until the first. */
   refs?: number;
+  /**
+   * Every shard count the queue has had, ascending, the current one last (absent: only `shards`).
+   * A message group stays in the shard it started in; its G# item is looked for under each.
+   */
+  shardSteps?: number[];
+  /** When the queue grew from one shard (engine clock): its older dedup records are still read. */
+  shardedAt?: number;
 }
 
 export const DEFAULT_CONFIG: QueueConfig = {
@@ -36,6 +43,7 @@ export const DEFAULT_CONFIG: QueueConfig = {
   retentionSeconds: 345_600,
   maxMessages: 0,
   deduplicationWindowSeconds: 300,
+  shards: 1,
 };
 
 export const CONFIG_FIELDS = Object.keys(DEFAULT_CONFIG) as (keyof QueueConfig)[];
@@ -56,9 +64,15 @@ export function validateConfig(name: string, config: QueueConfig): void {
   if (config.maxReceiveCount !== null && config.deadLetterQueue === null) {
     throw new ValidationError('maxReceiveCount: requires deadLetterQueue.');
   }
+  if (config.maxMessages > 0 && config.maxMessages < config.shards) {
+    throw new ValidationError(
+      `maxMessages: a bounded queue of ${config.shards} shards needs at least ${config.shards} (each shard holds its share).`,
+    );
+  }
 }
 
-export const metaFromItem = (item: Item) => item as unknown as QueueMeta;
+/** The stored item as the engine sees it; queues stored before `shards` existed have one. */
+export const metaFromItem = (item: Item) => ({ shards: 1, ...item }) as unknown as QueueMeta;
 
 export class QueueMetaCache {
   private readonly entries = new Map<string, { meta: QueueMeta; at: number }>();
@@ -73,6 +87,11 @@ export class QueueMetaCache {
     const cached = this.entries.get(queue);
     if (cached && performance.now() - cached.at < this.ttlMs) return cached.meta;
     return this.read(queue);
+  }
+
+  /** What this process last read of the queue, however old (no request); undefined if nothing. */
+  peek(queue: string): QueueMeta | undefined {
+    return this.entries.get(queue)?.meta;
   }
 
   /** Always from the store (strongly consistent). */

@@ -17,30 +17,32 @@ import {
   type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { batchWrite, deletePartition, deleteRequest } from './batch-write';
-import { ConflictError, QueueNotFoundError } from './errors';
-import {
-  DEDUP_SK_PREFIX,
-  isDedupOf,
-  messagePartition,
-  queueMetaKey,
-  queuePartition,
-  REGISTRY_PK,
-  registryKey,
-} from './keys';
+import { dedupPartitions } from './dedup-keys';
+import { ConflictError, QueueNotFoundError, ValidationError } from './errors';
+import { DEDUP_SK_PREFIX, isDedupOf, queueMetaKey, REGISTRY_PK, registryKey, shardSequenceKey } from './keys';
 import { queryAll, registryPage } from './query';
 import {
   CONFIG_FIELDS,
   configOf,
   DEFAULT_CONFIG,
+  metaFromItem,
   type QueueMeta,
   type QueueMetaCache,
   queueOf,
   validateConfig,
 } from './queue-meta';
 import { deleteQueueParams, referenceParams } from './queue-references';
+import { MAX_SHARD_STEPS, partitionsOf, resolveShards, stepsOf } from './shards';
 import { sizeAdd } from './size';
 import { classify, fromAttributes, type Store, toAttributes } from './store';
-import type { Page, Queue, QueueConfig } from './types';
+import type { Page, Queue, QueueConfig, QueueFields } from './types';
+
+/** The configuration fields of a create or update: `throughput` resolved into `shards`. */
+function configFields(current: number | undefined, fields: QueueFields): Partial<QueueConfig> {
+  const { throughput: _throughput, targetMessagesPerSecond: _target, ...config } = fields;
+  const shards = resolveShards(current, fields);
+  return shards === undefined ? config : { ...config, shards };
+}
 
 export const newIncarnation = () => randomBytes(6).toString('base64url');
 
@@ -52,13 +54,14 @@ export class Queues {
     private readonly subscribersOf: (queue: string) => Promise<string[]>,
   ) {}
 
-  async put(name: string, fields: Partial<QueueConfig>): Promise<{ queue: Queue; created: boolean }> {
+  async put(name: string, fields: QueueFields): Promise<{ queue: Queue; created: boolean }> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const existing = await this.metas.read(name).catch((error: unknown) => {
         if (error instanceof QueueNotFoundError) return undefined;
         throw error;
       });
-      const result = existing ? await this.update(existing, fields) : await this.create(name, fields);
+      const config = configFields(existing?.shards, fields);
+      const result = existing ? await this.update(existing, config) : await this.create(name, config);
       if (result) return result;
     }
     throw new ConflictError(`Queue '${name}' is being changed concurrently; retry.`);
@@ -96,16 +99,39 @@ export class Queues {
     const changed = CONFIG_FIELDS.filter((field) => config[field] !== existing[field]);
     if (changed.length === 0) return { queue: queueOf(existing), created: false };
     const meta: QueueMeta = { ...existing, ...config };
-    const names = Object.fromEntries(changed.map((field, i) => [`#f${i}`, field]));
-    const values = Object.fromEntries(changed.map((field, i) => [`:f${i}`, config[field]]));
+    const names: Record<string, string> = Object.fromEntries(changed.map((field, i) => [`#f${i}`, field]));
+    const values: Record<string, unknown> = Object.fromEntries(
+      changed.map((field, i) => [`:f${i}`, config[field]]),
+    );
+    const sets = changed.map((_, i) => `#f${i} = :f${i}`);
+    // Growth: the shard counts so far stay known (a live group stays in the shard it started in),
+    // and the change is conditional on the count it grows from (two growths cannot lose a step).
+    let shardCondition = '';
+    if (config.shards !== existing.shards) {
+      const steps = [...stepsOf(existing), config.shards];
+      if (steps.length > MAX_SHARD_STEPS) {
+        throw new ValidationError(`shards: a queue can grow at most ${MAX_SHARD_STEPS - 1} times.`);
+      }
+      meta.shardSteps = steps;
+      Object.assign(names, { '#shardSteps': 'shardSteps', '#shardsNow': 'shards' });
+      Object.assign(values, { ':shardSteps': steps, ':shardsNow': existing.shards });
+      sets.push('#shardSteps = :shardSteps');
+      shardCondition = ' AND (#shardsNow = :shardsNow OR attribute_not_exists(#shardsNow))';
+      if (existing.shards === 1 && existing.shardedAt === undefined) {
+        meta.shardedAt = this.clock();
+        Object.assign(names, { '#shardedAt': 'shardedAt' });
+        Object.assign(values, { ':shardedAt': meta.shardedAt });
+        sets.push('#shardedAt = :shardedAt');
+      }
+    }
     const ok = await this.transact(existing.name, fields.deadLetterQueue ?? null, [
       {
         Update: {
           TableName: this.store.tableName,
           Key: toAttributes(queueMetaKey(existing.name)),
-          UpdateExpression: `SET ${changed.map((_, i) => `#f${i} = :f${i}`).join(', ')}`,
+          UpdateExpression: `SET ${sets.join(', ')}`,
           // Same incarnation: a purge or re-creation in between makes us start over.
-          ConditionExpression: 'attribute_exists(#pk) AND #inc = :inc',
+          ConditionExpression: `attribute_exists(#pk) AND #inc = :inc${shardCondition}`,
           ExpressionAttributeNames: { ...names, '#pk': 'pk', '#inc': 'inc' },
           ExpressionAttributeValues: toAttributes({ ...values, ':inc': existing.inc }),
         },
@@ -158,7 +184,10 @@ export class Queues {
    * transactional write per message already in the queue; only when a bound is switched on.
    */
   private async adoptUncounted(meta: QueueMeta): Promise<void> {
-    const pk = messagePartition(meta.name, meta.inc);
+    for (const pk of partitionsOf(meta)) await this.adoptUncountedIn(pk);
+  }
+
+  private async adoptUncountedIn(pk: string): Promise<void> {
     const uncounted = queryAll(this.store, {
       KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :m)',
       FilterExpression: 'attribute_not_exists(#counted)',
@@ -195,7 +224,10 @@ export class Queues {
 
   async list(limit: number, cursor?: string): Promise<Page<Queue>> {
     const page = await registryPage(this.store, REGISTRY_PK, 'queues', limit, cursor);
-    const items = page.items.map(({ pk: _pk, sk: _sk, ...queue }) => queue as unknown as Queue);
+    // Queues registered before `shards` existed have one.
+    const items = page.items.map(
+      ({ pk: _pk, sk: _sk, ...queue }) => ({ shards: 1, ...queue }) as unknown as Queue,
+    );
     return { items, cursor: page.cursor };
   }
 
@@ -230,8 +262,14 @@ export class Queues {
     // The queue is gone for every caller now; what remains is storage to free: its messages (the
     // incarnation is its own) and its deduplication records (by generation). Nothing else under
     // Q#<name>: a queue of the same name may have been created meanwhile, with its own #META.
-    await deletePartition(this.store, messagePartition(name, meta.inc));
-    await deleteDedupRecords(this.store, name, meta.gen);
+    // Shard sequences first: a publish through a process that still has the queue cached then
+    // finds no sequence and answers 404 (as a publish to shard 0 does once #META is gone).
+    const sequences = partitionsOf(meta)
+      .map((_, shard) => shardSequenceKey(name, meta.gen, shard))
+      .slice(1);
+    if (sequences.length > 0) await batchWrite(this.store, sequences.map(deleteRequest));
+    for (const partition of partitionsOf(meta)) await deletePartition(this.store, partition);
+    for (const partition of dedupPartitions(meta)) await deleteDedupRecords(this.store, partition, meta.gen);
   }
 
   private async assertNotReferenced(name: string): Promise<void> {
@@ -268,23 +306,23 @@ export class Queues {
           ReturnValues: 'ALL_OLD',
         }),
       );
-      old = fromAttributes(output.Attributes) as unknown as QueueMeta;
+      old = metaFromItem(fromAttributes(output.Attributes) ?? {});
     } catch (error) {
       if (classify(error).kind === 'condition') throw new QueueNotFoundError(name);
       throw error;
     } finally {
       this.metas.forget(name);
     }
-    await deletePartition(this.store, messagePartition(name, old.inc));
+    for (const partition of partitionsOf(old)) await deletePartition(this.store, partition);
   }
 }
 
-/** Deletes the deduplication records of one generation of a queue (see keys.ts). */
-async function deleteDedupRecords(store: Store, queue: string, gen: string | undefined): Promise<void> {
+/** Deletes the deduplication records of one generation of a queue in one partition (see keys.ts). */
+async function deleteDedupRecords(store: Store, partition: string, gen: string | undefined): Promise<void> {
   const records = queryAll(store, {
     KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
     ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-    ExpressionAttributeValues: toAttributes({ ':pk': queuePartition(queue), ':prefix': DEDUP_SK_PREFIX }),
+    ExpressionAttributeValues: toAttributes({ ':pk': partition, ':prefix': DEDUP_SK_PREFIX }),
     ProjectionExpression: '#pk, #sk',
     ConsistentRead: true,
   });

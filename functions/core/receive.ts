@@ -9,6 +9,9 @@
  *                   IF ask = :seen AND retainUntil > :now                          → ALL_NEW
  *           auto:   remove.ts  IF ask = :seen AND retainUntil > :now               → ALL_OLD
  *
+ * A sharded queue (shards.ts): the same in one shard at a time, the shards picked by this process's
+ * hints of where messages are, at most MAX_PROBES a call; one receive claims from one shard.
+ *
  * Competing consumers: claims run in parallel for a batch; a candidate another receive of this
  * process is claiming is skipped, and once a claim has lost a race on this queue the window is
  * shuffled for a while, so consumers spread over the head instead of all fighting for one item.
@@ -22,12 +25,21 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { deadLetterIfExhausted, isExhausted, withoutDeadLetterQueue } from './dead-letter';
 import type { Clock } from './engine';
-import { dueTimersUpTo, messagePartition, orderKeyOf, queueOfPartition, READY_FROM } from './keys';
+import {
+  dueTimersUpTo,
+  messagePartition,
+  orderKeyOf,
+  queueOfPartition,
+  READY_FROM,
+  shardOfPartition,
+  shardPartition,
+} from './keys';
 import { asMessageItem, isExpired, toDelivered } from './message-item';
 import { availabilityQuery } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { formatReceipt, newLeaseToken } from './receipts';
 import { dropExpired, removeMessage } from './remove';
+import { isSharded, ShardHints } from './shards';
 import { backoff, type Signals } from './signals';
 import { classify, fromAttributes, type Store } from './store';
 import { claimLeaseParams } from './transition-params';
@@ -57,6 +69,7 @@ export class Receiver {
     private readonly metas: QueueMetaCache,
     private readonly clock: Clock,
     private readonly signals: Signals,
+    private readonly hints: ShardHints = new ShardHints(),
   ) {}
 
   async receive(queue: string, options: ReceiveOptions): Promise<DeliveredMessage[]> {
@@ -77,7 +90,22 @@ export class Receiver {
     }
   }
 
-  private async claimAvailable(configured: QueueMeta, options: ReceiveOptions): Promise<DeliveredMessage[]> {
+  /** One shard, or the shards of a sharded queue in the order its hints give, until one delivers. */
+  private async claimAvailable(meta: QueueMeta, options: ReceiveOptions): Promise<DeliveredMessage[]> {
+    if (!isSharded(meta)) return this.claimIn(meta, messagePartition(meta.name, meta.inc), options);
+    for (const shard of this.hints.probeOrder(meta)) {
+      const delivered = await this.claimIn(meta, shardPartition(meta.name, meta.inc, shard), options);
+      if (delivered.length > 0) return delivered;
+    }
+    return [];
+  }
+
+  /** Claims up to maxMessages from one message partition (a shard). */
+  private async claimIn(
+    configured: QueueMeta,
+    partition: string,
+    options: ReceiveOptions,
+  ): Promise<DeliveredMessage[]> {
     let meta = configured;
     const max = options.maxMessages ?? 1;
     // Each delivery with its order key: a receive answers in delivery order even when its
@@ -85,7 +113,7 @@ export class Receiver {
     const delivered: { order: string; message: DeliveredMessage }[] = [];
     for (let round = 0; round < MAX_ROUNDS && delivered.length < max; round++) {
       const now = this.clock();
-      const found = await this.findCandidates(meta, now, max);
+      const found = await this.findCandidates(meta, partition, now, max);
       const { candidates } = found;
       // Without its dead-letter queue (gone), a queue delivers exhausted messages again.
       meta = found.meta;
@@ -115,21 +143,23 @@ export class Receiver {
    */
   private async findCandidates(
     meta: QueueMeta,
+    partition: string,
     now: number,
     max: number,
   ): Promise<{ candidates: Candidate[]; meta: QueueMeta }> {
     // The window reaches past the candidates that other receives of this process are claiming
     // right now, so concurrent consumers of one server spread instead of coming back empty.
-    const busy = this.claimingIn.get(messagePartition(meta.name, meta.inc)) ?? 0;
+    const busy = this.claimingIn.get(partition) ?? 0;
     const limit = Math.min(100, max * 2 + 4 + busy);
     let found: Candidate[] = [];
     for (let look = 0; look < MAX_LOOKS; look++) {
-      const window = await this.queryAvailable(meta, now, READY_FROM, limit);
+      const window = await this.queryAvailable(partition, now, READY_FROM, limit);
       found = window.items;
+      if (isSharded(meta)) this.hints.record(meta, shardOfPartition(partition), found.length);
       if (meta.deadLetterQueue === null || meta.maxReceiveCount === null) break;
       try {
         let moved = await this.deadLetterEach(meta, found, now);
-        if (window.more) moved += await this.deadLetterEndedLeases(meta, now);
+        if (window.more) moved += await this.deadLetterEndedLeases(meta, partition, now);
         if (moved === 0) break;
       } catch (error) {
         if (!(error instanceof DeadLetterQueueGone)) throw error;
@@ -148,10 +178,10 @@ export class Receiver {
   }
 
   /** Due timers beyond a full window: pages of 10, while they hold dead letters. */
-  private async deadLetterEndedLeases(meta: QueueMeta, now: number): Promise<number> {
+  private async deadLetterEndedLeases(meta: QueueMeta, partition: string, now: number): Promise<number> {
     let moved = 0;
     for (let round = 0; round < 10; round++) {
-      const ended = await this.queryAvailable(meta, now, 'T', 10);
+      const ended = await this.queryAvailable(partition, now, 'T', 10);
       const count = await this.deadLetterEach(meta, ended.items, now);
       moved += count;
       // A full page of due timers that held dead letters may hide more of them behind it.
@@ -172,18 +202,14 @@ export class Receiver {
   }
 
   private async queryAvailable(
-    meta: QueueMeta,
+    partition: string,
     now: number,
     from: string,
     limit: number,
   ): Promise<{ items: Candidate[]; more: boolean }> {
     const output = await this.store.send<QueryCommandOutput>(
       new QueryCommand({
-        ...availabilityQuery(
-          messagePartition(meta.name, meta.inc),
-          { from, to: dueTimersUpTo(now) },
-          { limit },
-        ),
+        ...availabilityQuery(partition, { from, to: dueTimersUpTo(now) }, { limit }),
         TableName: this.store.tableName,
       }),
     );
@@ -247,7 +273,15 @@ export class Receiver {
         ),
       );
       const item = asMessageItem(fromAttributes(output.Attributes) ?? {});
-      const receipt = formatReceipt({ queue: meta.name, inc: meta.inc, id: item.id, token, orderKey });
+      const shard = shardOfPartition(candidate.pk);
+      const receipt = formatReceipt({
+        queue: meta.name,
+        inc: meta.inc,
+        id: item.id,
+        token,
+        orderKey,
+        ...(shard > 0 ? { shard } : {}),
+      });
       return { message: toDelivered(item, receipt) };
     } catch (error) {
       const fault = classify(error);

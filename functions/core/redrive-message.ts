@@ -10,9 +10,9 @@ import { GetItemCommand, type GetItemCommandOutput } from '@aws-sdk/client-dynam
 import { moveMessage } from './dead-letter';
 import type { Clock } from './engine';
 import { ConflictError, MessageNotFoundError, ValidationError } from './errors';
-import { messageKey } from './keys';
 import { asMessageItem, effectiveState, isExpired, type MessageItem } from './message-item';
 import type { QueueMetaCache } from './queue-meta';
+import { findMessage } from './shard-lookup';
 import type { Signals } from './signals';
 import { fromAttributes, type Store, toAttributes } from './store';
 
@@ -27,8 +27,7 @@ export class MessageRedriver {
   async redrive(queue: string, id: string, options: { to?: string }): Promise<{ queue: string; id: string }> {
     const meta = await this.metas.get(queue);
     if (options.to !== undefined) await this.metas.read(options.to);
-    const key = messageKey(queue, meta.inc, id);
-    const item = await this.read(key);
+    const item = await findMessage(this.store, meta, id);
     const now = this.clock();
     if (!item || isExpired(item, now)) throw new MessageNotFoundError(queue, id);
     if (effectiveState(item, now) === 'inFlight') {
@@ -52,7 +51,7 @@ export class MessageRedriver {
     });
     if (!moved) {
       // Received, rescheduled or removed between the read and the move: nothing moved.
-      if (!(await this.read(key))) throw new MessageNotFoundError(queue, id);
+      if (!(await this.read(item))) throw new MessageNotFoundError(queue, id);
       throw new ConflictError(`Message '${id}' changed while it was being moved; nothing moved. Try again.`);
     }
     return { queue: target, id };

@@ -9,10 +9,11 @@ import { fetchMessages } from './batch-get';
 import { moveMessage } from './dead-letter';
 import type { Clock } from './engine';
 import { QueueNotFoundError } from './errors';
-import { messagePartition, READY_FROM, TIMERS_TO } from './keys';
+import { READY_FROM, TIMERS_TO } from './keys';
 import { effectiveState, type MessageItem } from './message-item';
 import { availabilityQuery } from './query';
 import type { QueueMetaCache } from './queue-meta';
+import { partitionsOf } from './shards';
 import type { Signals } from './signals';
 import { fromAttributes, type Store } from './store';
 
@@ -38,43 +39,42 @@ export class Redriver {
     // stay with it). Passes go on while one moves something.
     for (let movedInPass = -1; movedInPass !== 0 && moved < limit; ) {
       movedInPass = 0;
-      let startKey: Record<string, AttributeValue> | undefined;
-      do {
-        const page = await this.page(
-          messagePartition(queue, meta.inc),
-          { from: READY_FROM, to: TIMERS_TO },
-          startKey,
-        );
-        startKey = page.lastKey;
-        for (const item of page.items) {
-          if (moved >= limit) return { moved };
-          const now = this.clock();
-          if (effectiveState(item, now) === 'inFlight') continue;
-          const target = options.to ?? item.deadLetter?.sourceQueue;
-          if (target === undefined || missing.has(target)) continue;
-          try {
-            const ok = await moveMessage(this.store, this.metas, this.signals, {
-              old: item,
-              condition: {
-                expression: '#ask = :seen',
-                names: { '#ask': 'ask' },
-                values: { ':seen': item.ask },
-              },
-              target,
-              deadLetter: null,
-              now,
-            });
-            if (ok) {
-              moved++;
-              movedInPass++;
+      // A sharded queue: each shard in turn (a group lives in one shard, so it still moves in order).
+      for (const partition of partitionsOf(meta)) {
+        let startKey: Record<string, AttributeValue> | undefined;
+        do {
+          const page = await this.page(partition, { from: READY_FROM, to: TIMERS_TO }, startKey);
+          startKey = page.lastKey;
+          for (const item of page.items) {
+            if (moved >= limit) return { moved };
+            const now = this.clock();
+            if (effectiveState(item, now) === 'inFlight') continue;
+            const target = options.to ?? item.deadLetter?.sourceQueue;
+            if (target === undefined || missing.has(target)) continue;
+            try {
+              const ok = await moveMessage(this.store, this.metas, this.signals, {
+                old: item,
+                condition: {
+                  expression: '#ask = :seen',
+                  names: { '#ask': 'ask' },
+                  values: { ':seen': item.ask },
+                },
+                target,
+                deadLetter: null,
+                now,
+              });
+              if (ok) {
+                moved++;
+                movedInPass++;
+              }
+            } catch (error) {
+              // The source queue of these dead letters is gone: they stay here.
+              if (!(error instanceof QueueNotFoundError) || options.to !== undefined) throw error;
+              missing.add(target);
             }
-          } catch (error) {
-            // The source queue of these dead letters is gone: they stay here.
-            if (!(error instanceof QueueNotFoundError) || options.to !== undefined) throw error;
-            missing.add(target);
           }
-        }
-      } while (startKey);
+        } while (startKey);
+      }
     }
     return { moved };
   }

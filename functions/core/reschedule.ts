@@ -1,25 +1,21 @@
 /**
  * Rescheduling a ready or delayed message: new due time and/or priority, same place in publish
- * order. One read to learn where the message is, then one conditional write that only succeeds
+ * order. One read to learn where the message is (in a sharded queue, which shard: shard-lookup.ts), then one conditional write that only succeeds
  * if it is still there (a receive in between makes us look again, and then answer Conflict).
  *
  *   UpdateItem SET deliverAt, prio, ok, ask, state, retainUntil, ttl   IF ask = :seen
  *   (a member waiting behind its group's head: TransactWrite, its pointer item moves too)
  */
-import {
-  GetItemCommand,
-  type GetItemCommandOutput,
-  type TransactWriteItem,
-  TransactWriteItemsCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { deadLetterIfExhausted } from './dead-letter';
 import type { Clock } from './engine';
 import { ConflictError, MessageNotFoundError, ServiceUnavailableError } from './errors';
-import { messageKey, readyKey, timerKey, waitingKey, waitingSortKey } from './keys';
-import { asMessageItem, effectiveState, isExpired, type MessageItem, toView, ttlFor } from './message-item';
+import { readyKey, timerKey, waitingKey, waitingSortKey } from './keys';
+import { effectiveState, isExpired, type MessageItem, toView, ttlFor } from './message-item';
 import type { QueueMetaCache } from './queue-meta';
+import { findMessage } from './shard-lookup';
 import type { Signals } from './signals';
-import { classify, fromAttributes, type Store, toAttributes } from './store';
+import { classify, type Store, toAttributes } from './store';
 import type { MessageView, RescheduleInput } from './types';
 
 export class Rescheduler {
@@ -32,14 +28,10 @@ export class Rescheduler {
 
   async reschedule(queue: string, id: string, input: RescheduleInput): Promise<MessageView> {
     const meta = await this.metas.get(queue);
-    const key = messageKey(queue, meta.inc, id);
     for (let attempt = 0; attempt < 5; attempt++) {
       const now = this.clock();
-      const { Item } = await this.store.send<GetItemCommandOutput>(
-        new GetItemCommand({ TableName: this.store.tableName, Key: toAttributes(key), ConsistentRead: true }),
-      );
-      const raw = fromAttributes(Item);
-      const item = raw && asMessageItem(raw);
+      // GetItem; in a sharded queue, a read of the id in every shard.
+      const item = await findMessage(this.store, meta, id);
       if (!item || isExpired(item, now)) throw new MessageNotFoundError(queue, id);
       if (effectiveState(item, now) === 'inFlight') {
         throw new ConflictError(

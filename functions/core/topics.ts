@@ -2,7 +2,8 @@
  * Topics: publish once, deliver a copy to every subscribed queue whose filter matches.
  *
  *   put      TransactWrite [Put TOPICS/<topic>] + [ConditionCheck each subscribed queue's #META]
- *   publish  UpdateItem #META ADD seq 1, for each matching queue (its place in that queue)
+ *   publish  UpdateItem #META ADD seq 1, for each matching queue (its place in that queue; in a
+ *            sharded queue, in one shard of it: placement.ts)
  *            TransactWrite: every queue's unit (publish.ts: dedup check, group join, message,
  *            bound) in ONE transaction — all matching queues get the message or none does.
  *
@@ -27,11 +28,11 @@ import {
   TopicNotFoundError,
 } from './errors';
 import { TOPICS_PK, topicKey } from './keys';
-import { buildEntry, buildUnit, type Entry, newMessageId } from './publish';
+import { place } from './placement';
+import { buildEntry, buildUnit, type Entry, isDuplicateAt, newMessageId } from './publish';
 import { queryAll, registryPage } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { referenceParams } from './queue-references';
-import { reserveSequence } from './sequence';
 import type { Signals } from './signals';
 import { classify, fromAttributes, type Store, toAttributes } from './store';
 import type { Page, PublishInput, Subscription, Topic, TopicDelivery, TopicPublishResult } from './types';
@@ -159,16 +160,20 @@ export class Topics {
     // deletes checked references atomically) is left out; the others get their copy.
     const reserved = await Promise.all(
       queues.map((queue) =>
-        reserveSequence(this.store, this.metas, queue, 1).catch((error: unknown) => {
+        // One shard per queue (its group's in a sharded one): still one transaction in all.
+        place(this.store, this.metas, queue, input.groupId, 1).catch((error: unknown) => {
           if (error instanceof QueueNotFoundError && error.queue === queue) return undefined;
           throw error;
         }),
       ),
     );
-    const metas = reserved.filter((meta) => meta !== undefined);
-    if (metas.length === 0) return { id, deliveries: [] };
+    const placed = reserved.filter((placement) => placement !== undefined);
+    if (placed.length === 0) return { id, deliveries: [] };
     const now = this.clock();
-    const targets = metas.map((meta) => ({ meta, entry: buildEntry(meta, input, meta.seq, now) }));
+    const targets = placed.map(({ meta, seq, ...home }) => ({
+      meta,
+      entry: buildEntry(meta, input, seq, now, home),
+    }));
     const duplicates = new Map<string, string>();
     for (let attempt = 0; attempt < 10; attempt++) {
       const active = targets.filter((target) => !duplicates.has(target.meta.name));
@@ -189,7 +194,7 @@ export class Topics {
         if (failed) {
           const { meta } = active[failed.unit] as { meta: QueueMeta; entry: Entry };
           const unit = units[failed.unit];
-          if (failed.local === unit?.dedupIndex) {
+          if (unit && isDuplicateAt(unit, failed.local)) {
             duplicates.set(meta.name, String((cancellation.oldItem as { id?: string } | undefined)?.id));
             continue;
           }

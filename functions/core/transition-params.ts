@@ -226,6 +226,7 @@ export function movedItem(
   current: MessageItem,
   target: Pick<QueueMeta, 'name' | 'inc' | 'order' | 'seq' | 'retentionSeconds' | 'maxMessages'>,
   move: { deadLetter: DeadLetterInfo | null; now: number },
+  shard = 0,
 ): MessageItem {
   const item: MessageItem = {
     ...newMessageItem({
@@ -243,6 +244,7 @@ export function movedItem(
       deliverAt: move.now,
       retentionSeconds: target.retentionSeconds,
       counted: target.maxMessages > 0,
+      shard,
     }),
     ...(move.deadLetter ? { deadLetter: move.deadLetter } : {}),
   };

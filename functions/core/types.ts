@@ -21,6 +21,20 @@ export interface QueueConfig {
   retentionSeconds: number;
   maxMessages: number;
   deduplicationWindowSeconds: number;
+  /**
+   * Message partitions the queue spreads over (1–1,024; may only grow). Order, priority and LIFO
+   * hold per shard; a message group lives in one shard and keeps strict order. See shards.ts.
+   */
+  shards: number;
+}
+
+/**
+ * What a create or update may send: configuration fields, or `throughput: 'high'` with a target
+ * rate, which picks `shards` for it (never fewer than the queue has).
+ */
+export interface QueueFields extends Partial<QueueConfig> {
+  throughput?: 'high';
+  targetMessagesPerSecond?: number;
 }
 
 export interface Queue extends QueueConfig {

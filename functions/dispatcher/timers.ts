@@ -2,8 +2,8 @@
  * Reading a queue's timers for the fine stage of the wake-up: the earliest timer (a delayed
  * message, or a lease end) due in a time range, from the availability index, one item read.
  *
- *   GetItem  Q#<queue> / #META                     → the queue's incarnation (its message partition)
- *   Query    avail  apk = Q#<queue>#<inc>  AND  ask BETWEEN T<after + 1> AND T<upTo>~   Limit 1
+ *   GetItem  Q#<queue> / #META                     → the queue's incarnation and shards (its message partitions)
+ *   Query    avail  apk = Q#<queue>#<inc>[#<s>]  AND  ask BETWEEN T<after + 1> AND T<upTo>~   Limit 1, per shard
  */
 import {
   GetItemCommand,
@@ -11,22 +11,24 @@ import {
   QueryCommand,
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { dueOfTimer, dueTimersUpTo, messagePartition, queueMetaKey, timerKey } from '../core/keys';
+import { dueOfTimer, dueTimersUpTo, queueMetaKey, shardPartition, timerKey } from '../core/keys';
 import { availabilityQuery } from '../core/query';
 import { fromAttributes, type Store, toAttributes } from '../core/store';
 
-/** The message partition of a queue, or undefined when the queue does not exist. */
-export async function partitionOf(store: Store, queue: string): Promise<string | undefined> {
+/** The message partitions of a queue (one per shard), or undefined when the queue does not exist. */
+export async function partitionsOf(store: Store, queue: string): Promise<string[] | undefined> {
   const output = await store.send<GetItemCommandOutput>(
     new GetItemCommand({
       TableName: store.tableName,
       Key: toAttributes(queueMetaKey(queue)),
-      ProjectionExpression: '#inc',
-      ExpressionAttributeNames: { '#inc': 'inc' },
+      ProjectionExpression: '#inc, #shards',
+      ExpressionAttributeNames: { '#inc': 'inc', '#shards': 'shards' },
     }),
   );
-  const inc = fromAttributes(output.Item)?.inc;
-  return inc === undefined ? undefined : messagePartition(queue, String(inc));
+  const item = fromAttributes(output.Item);
+  if (item?.inc === undefined) return undefined;
+  const shards = Number(item.shards ?? 1);
+  return Array.from({ length: shards }, (_, shard) => shardPartition(queue, String(item.inc), shard));
 }
 
 export function nextTimerParams(tableName: string, partition: string, after: number, upTo: number) {

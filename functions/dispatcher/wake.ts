@@ -9,7 +9,7 @@
 import type { Clock } from '../core/engine';
 import type { Store } from '../core/store';
 import { MINUTE_MS } from './schedules';
-import { nextTimer, partitionOf } from './timers';
+import { nextTimer, partitionsOf } from './timers';
 
 export interface WakeOptions {
   store: Store;
@@ -33,10 +33,10 @@ export async function deliverMinute(options: WakeOptions): Promise<{ dispatched:
   const pollMs = options.pollMs ?? 1_000;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const windowEnd = minute + MINUTE_MS - 1;
-  const partitions = new Map<string, string>();
+  const partitions = new Map<string, string[]>();
   for (const queue of options.queues) {
-    const partition = await partitionOf(store, queue);
-    if (partition) partitions.set(queue, partition);
+    const shards = await partitionsOf(store, queue);
+    if (shards) partitions.set(queue, shards);
   }
   // Per queue, timers due up to here have been offered to its consumers already.
   const handledUpTo = new Map([...partitions.keys()].map((queue) => [queue, Number.NEGATIVE_INFINITY]));
@@ -45,10 +45,14 @@ export async function deliverMinute(options: WakeOptions): Promise<{ dispatched:
   while (options.hasTime()) {
     const now = clock();
     const next = await Promise.all(
-      [...partitions].map(async ([queue, partition]) => ({
-        queue,
-        due: await nextTimer(store, partition, handledUpTo.get(queue) as number, windowEnd),
-      })),
+      [...partitions].map(async ([queue, shards]) => {
+        // A sharded queue: its earliest timer in any shard.
+        const dues = await Promise.all(
+          shards.map((partition) => nextTimer(store, partition, handledUpTo.get(queue) as number, windowEnd)),
+        );
+        const found = dues.filter((due) => due !== undefined);
+        return { queue, due: found.length > 0 ? Math.min(...found) : undefined };
+      }),
     );
     const due = next.filter((entry) => entry.due !== undefined && entry.due <= now);
     if (due.length > 0) {

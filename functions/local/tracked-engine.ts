@@ -27,8 +27,8 @@ import type {
   PublishInput,
   PublishResult,
   Queue,
-  QueueConfig,
   QueueCounts,
+  QueueFields,
   ReceiveOptions,
   RescheduleInput,
   Subscription,
@@ -49,7 +49,7 @@ export class TrackedEngine implements Engine {
     private readonly clock: Clock = Date.now,
   ) {}
 
-  async putQueue(name: string, fields: Partial<QueueConfig>) {
+  async putQueue(name: string, fields: QueueFields) {
     const answer = await this.engine.putQueue(name, fields);
     this.tracker.learnConfig(answer.queue);
     return answer;

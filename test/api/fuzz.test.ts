@@ -22,6 +22,9 @@ const FIELDS: Record<string, string[]> = {
     'retentionSeconds',
     'maxMessages',
     'deduplicationWindowSeconds',
+    'shards',
+    'throughput',
+    'targetMessagesPerSecond',
   ],
   'POST /v1/queues/q/purge': [],
   'POST /v1/queues/q/messages': [

@@ -40,6 +40,7 @@ describe('queues', () => {
       retentionSeconds: 345_600,
       maxMessages: 0,
       deduplicationWindowSeconds: 300,
+      shards: 1,
       createdAt: iso(clock()),
     });
     const again = await send(app, 'PUT', `/v1/queues/${name}`, {});

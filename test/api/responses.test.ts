@@ -30,6 +30,7 @@ const queue: Queue = {
   retentionSeconds: 345_600,
   maxMessages: 0,
   deduplicationWindowSeconds: 300,
+  shards: 1,
   createdAt: T('2026-11-24T19:00:00Z'),
 };
 
@@ -82,6 +83,7 @@ describe('queues', () => {
         'retentionSeconds',
         'maxMessages',
         'deduplicationWindowSeconds',
+        'shards',
         'createdAt',
       ]);
       QueueSchema.parse(answer.json);

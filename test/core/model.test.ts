@@ -18,6 +18,7 @@ import { type ManualClock, queueName, testEngine } from '../support/engine';
 import type { Real } from './model/commands';
 import { type ModelConfig, type Order, QueueModel } from './model/reference';
 import { checkSchedules } from './model/schedules';
+import { checkShards } from './model/shards';
 import { finalCheck, queueCommands } from './model/whole-queue';
 
 let engine: DynamoEngine;
@@ -169,6 +170,13 @@ describe('the engine behaves like the reference model of the contract', () => {
     'on a lifo queue: reverse publish order among equal priorities, duplicates and dead letters',
     { timeout: 150_000 },
     () => check('lifo', 8, 130_000),
+  );
+
+  it(
+    'on a sharded queue growing its shards: per-group order, no loss, no duplicates, exact counts',
+    { timeout: 150_000 },
+    () =>
+      checkShards([engine, other], clock, () => queueName('sharded'), { numRuns: 8, timeLimitMs: 130_000 }),
   );
 });
 

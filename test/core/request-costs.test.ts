@@ -103,3 +103,65 @@ describe('receive does not pay for the backlog', () => {
     expect(itemsRead).toBeLessThanOrEqual(10);
   }, 180_000);
 });
+
+describe('sharded queues (16 shards): a receive finds a non-empty shard in few queries', () => {
+  /** A consumer in another process: it has no hints from publishing. */
+  const consumer = async () => {
+    const { client, tableName } = engine.store;
+    const other = new DynamoEngine({ client, tableName, clock, configCacheMs: 60_000 });
+    return other;
+  };
+
+  it('publish = 2, ack = 1 as with one shard; busy: about one query per receive', async () => {
+    const queue = queueName();
+    await engine.putQueue(queue, { shards: 16 });
+    // One at a time, so they spread over every shard (a batch goes to one shard).
+    for (let i = 0; i < 160; i++) await engine.publish(queue, { body: i });
+    await engine.publish(queue, { body: 'warm-up' });
+    counter.take();
+    await engine.publish(queue, { body: 'one' });
+    expect(counter.take().requests).toEqual({ UpdateItem: 1, PutItem: 1 });
+
+    const reader = await consumer();
+    await reader.receive(queue, { ack: 'auto' }); // reads the configuration once
+    counter.take();
+    const receives = 60;
+    let queries = 0;
+    for (let i = 0; i < receives; i++) {
+      const [message] = await reader.receive(queue, {});
+      expect(message).toBeDefined();
+      queries += counter.take().requests.Query ?? 0;
+      await reader.ack(queue, message?.receipt as string);
+      expect(counter.take().requests).toEqual({ DeleteItem: 1 });
+    }
+    const perReceive = queries / receives;
+    console.info(
+      `sharded busy receive: ${perReceive.toFixed(2)} queries per receive (16 shards, ${receives} receives)`,
+    );
+    // A shard that a consumer drains costs it one empty query before it moves on.
+    expect(perReceive).toBeLessThanOrEqual(1.5);
+  }, 120_000);
+
+  it('nearly empty (one message in 16 shards): at most 4 queries a call, found within 4 calls', async () => {
+    const queue = queueName();
+    await engine.putQueue(queue, { shards: 16 });
+    const reader = await consumer();
+    await reader.receive(queue, {}); // reads the configuration once
+    const perCall: number[] = [];
+    for (let trial = 0; trial < 8; trial++) {
+      await engine.publish(queue, { body: trial });
+      counter.take();
+      let found = false;
+      for (let call = 0; call < 4 && !found; call++) {
+        found = (await reader.receive(queue, { ack: 'auto' })).length > 0;
+        perCall.push(counter.take().requests.Query ?? 0);
+      }
+      expect(found).toBe(true);
+    }
+    const average = perCall.reduce((a, b) => a + b, 0) / perCall.length;
+    console.info(
+      `sharded nearly-empty receive: at most ${Math.max(...perCall)} queries a call, ${average.toFixed(2)} on average, ${perCall.length} calls for 8 messages`,
+    );
+    expect(Math.max(...perCall)).toBeLessThanOrEqual(4);
+  }, 60_000);
+});

@@ -26,6 +26,7 @@ interface QueueFlags {
   retention?: number;
   maxMessages?: number;
   dedupWindow?: number;
+  shards?: number;
 }
 
 function queueOptions(flags: QueueFlags): QueueOptions {
@@ -38,6 +39,7 @@ function queueOptions(flags: QueueFlags): QueueOptions {
   if (flags.retention !== undefined) options.retentionSeconds = flags.retention;
   if (flags.maxMessages !== undefined) options.maxMessages = flags.maxMessages;
   if (flags.dedupWindow !== undefined) options.deduplicationWindowSeconds = flags.dedupWindow;
+  if (flags.shards !== undefined) options.shards = flags.shards;
   return options;
 }
 
@@ -53,6 +55,7 @@ export function queueDetails(queue: Queue | QueueWithCounts): string {
     ['retentionSeconds', queue.retentionSeconds],
     ['maxMessages', queue.maxMessages === 0 ? '0 (unbounded)' : queue.maxMessages],
     ['deduplicationWindowSeconds', queue.deduplicationWindowSeconds],
+    ['shards', queue.shards],
     ['createdAt', queue.createdAt],
   ];
   if ('counts' in queue) {
@@ -113,6 +116,11 @@ export function registerQueues(program: Command): void {
     .option('--retention <seconds>', 'how long a due message is kept', integer(60, 31_536_000))
     .option('--max-messages <n>', 'bound on messages not yet gone (0: unbounded)', integer(0))
     .option('--dedup-window <seconds>', 'deduplication window (0: off)', integer(0, 86_400))
+    .option(
+      '--shards <n>',
+      'message partitions, about 175 messages/s each (may only grow)',
+      integer(1, 1_024),
+    )
     .addHelpText(
       'after',
       '\nExample:\n  postbox queues create orders --dead-letter-queue orders-dlq --max-receive-count 5',

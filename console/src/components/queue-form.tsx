@@ -14,7 +14,8 @@ type NumberField =
   | 'delaySeconds'
   | 'retentionSeconds'
   | 'maxMessages'
-  | 'deduplicationWindowSeconds';
+  | 'deduplicationWindowSeconds'
+  | 'shards';
 
 /** Each number setting: label, range and the API's default. */
 const NUMBER_FIELDS: { field: NumberField; label: string; min: number; max?: number; hint: string }[] = [
@@ -47,6 +48,13 @@ const NUMBER_FIELDS: { field: NumberField; label: string; min: number; max?: num
     max: 86_400,
     hint: '0 to 86,400; default 300',
   },
+  {
+    field: 'shards',
+    label: 'Shards',
+    min: 1,
+    max: 1_024,
+    hint: '1 to 1,024, about 175 messages/s each; default 1; may only grow',
+  },
 ];
 
 interface QueueFormProps {
@@ -68,6 +76,7 @@ export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
     retentionSeconds: text(queue?.retentionSeconds),
     maxMessages: text(queue?.maxMessages),
     deduplicationWindowSeconds: text(queue?.deduplicationWindowSeconds),
+    shards: text(queue?.shards),
   }));
   const [deadLetterQueue, setDeadLetterQueue] = useState(queue?.deadLetterQueue ?? '');
   const [maxReceiveCount, setMaxReceiveCount] = useState(text(queue?.maxReceiveCount));
