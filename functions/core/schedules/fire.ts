@@ -1,7 +1,8 @@
 /**
  * One firing: the message it publishes and the schedule's advance, in ONE transaction.
  *
- *   queue target   UpdateItem target #META ADD seq 1 (its place in publish order), then
+ *   queue target   UpdateItem target #META ADD seq 1 (its place in publish order; a sharded
+ *                  queue: the shard's sequence item, in its group's shard: placement.ts), then
  *   topic target   the same for each matching subscribed queue, then
  *                  TransactWrite [advance (schedule-item.ts), first] + [each queue's unit
  *                  (publish.ts: group join, message, bound)]
@@ -30,9 +31,9 @@ import {
   QueueNotFoundError,
   ServiceUnavailableError,
 } from '../errors';
+import { type Placement, place } from '../placement';
 import { buildEntry, buildUnit, type Entry } from '../publish';
 import type { QueueMeta, QueueMetaCache } from '../queue-meta';
-import { reserveSequence } from '../sequence';
 import type { Signals } from '../signals';
 import { classify, type Store } from '../store';
 import { matches, type Topics } from '../topics';
@@ -78,9 +79,9 @@ export class Firer {
       const now = this.clock();
       let targets: { meta: QueueMeta; entry: Entry }[];
       try {
-        targets = (await this.targetMetas(record, input)).map((meta) => ({
+        targets = (await this.placements(record, input)).map(({ meta, seq, ...home }) => ({
           meta,
-          entry: buildEntry(meta, input, meta.seq, now),
+          entry: buildEntry(meta, input, seq, now, home),
         }));
       } catch (error) {
         if (isTargetFault(error)) return this.skip(record, firedAt, next, error as PostboxError);
@@ -126,25 +127,29 @@ export class Firer {
     );
   }
 
-  /** The target queues, each with a sequence number reserved (topics: the matching subscribed ones). */
-  private async targetMetas(record: ScheduleRecord, input: PublishInput): Promise<QueueMeta[]> {
+  /**
+   * The target queues (topics: the matching subscribed ones), each with its shard (its group's in
+   * a sharded queue) and a sequence number reserved there, as a publish places a message.
+   */
+  private async placements(record: ScheduleRecord, input: PublishInput): Promise<Placement[]> {
     const { target } = record;
-    if ('queue' in target) return [await reserveSequence(this.store, this.metas, target.queue, 1)];
+    const placeIn = (queue: string) => place(this.store, this.metas, queue, input.groupId, 1);
+    if ('queue' in target) return [await placeIn(target.queue)];
     const topic = await this.topics.get(target.topic);
     const attributes = input.attributes ?? {};
     const queues = [
       ...new Set(topic.subscriptions.filter((s) => matches(s, attributes)).map((s) => s.queue)),
     ];
     // As a topic publish does: a subscribed queue that no longer exists is left out.
-    const metas = await Promise.all(
+    const placed = await Promise.all(
       queues.map((queue) =>
-        reserveSequence(this.store, this.metas, queue, 1).catch((error: unknown) => {
+        placeIn(queue).catch((error: unknown) => {
           if (error instanceof QueueNotFoundError && error.queue === queue) return undefined;
           throw error;
         }),
       ),
     );
-    return metas.filter((meta) => meta !== undefined);
+    return placed.filter((placement) => placement !== undefined);
   }
 
   private async skip(
