@@ -36,6 +36,14 @@ export const presentQueue = (queue: Queue) => ({
   retentionSeconds: queue.retentionSeconds,
   maxMessages: queue.maxMessages,
   deduplicationWindowSeconds: queue.deduplicationWindowSeconds,
+  // Registry copies written before these fields existed lack them.
+  rateLimit: queue.rateLimit
+    ? {
+        perSecond: queue.rateLimit.perSecond,
+        ...(queue.rateLimit.burst !== undefined ? { burst: queue.rateLimit.burst } : {}),
+      }
+    : null,
+  paused: queue.paused === true,
   createdAt: isoTime(queue.createdAt),
 });
 

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { batchWrite, deletePartition, deleteRequest } from './batch-write';
 import { ConflictError, QueueNotFoundError } from './errors';
+import { pausedCondition } from './flow/pause';
 import {
   DEDUP_SK_PREFIX,
   isDedupOf,
@@ -35,6 +36,7 @@ import {
   type QueueMeta,
   type QueueMetaCache,
   queueOf,
+  sameConfigValue,
   validateConfig,
 } from './queue-meta';
 import { deleteQueueParams, referenceParams } from './queue-references';
@@ -68,7 +70,15 @@ export class Queues {
     const config = { ...DEFAULT_CONFIG, ...fields };
     validateConfig(name, config);
     const inc = newIncarnation();
-    const meta: QueueMeta = { name, ...config, createdAt: this.clock(), inc, gen: inc, seq: 0 };
+    const meta: QueueMeta = {
+      name,
+      ...config,
+      createdAt: this.clock(),
+      paused: false,
+      inc,
+      gen: inc,
+      seq: 0,
+    };
     const ok = await this.transact(name, config.deadLetterQueue, [
       {
         Put: {
@@ -93,9 +103,11 @@ export class Queues {
     }
     const config = { ...configOf(existing), ...fields };
     validateConfig(existing.name, config);
-    const changed = CONFIG_FIELDS.filter((field) => config[field] !== existing[field]);
+    const before = configOf(existing);
+    const changed = CONFIG_FIELDS.filter((field) => !sameConfigValue(config[field], before[field]));
     if (changed.length === 0) return { queue: queueOf(existing), created: false };
     const meta: QueueMeta = { ...existing, ...config };
+    const pausedAsRead = pausedCondition(existing.paused === true);
     const names = Object.fromEntries(changed.map((field, i) => [`#f${i}`, field]));
     const values = Object.fromEntries(changed.map((field, i) => [`:f${i}`, config[field]]));
     const ok = await this.transact(existing.name, fields.deadLetterQueue ?? null, [
@@ -104,10 +116,15 @@ export class Queues {
           TableName: this.store.tableName,
           Key: toAttributes(queueMetaKey(existing.name)),
           UpdateExpression: `SET ${changed.map((_, i) => `#f${i} = :f${i}`).join(', ')}`,
-          // Same incarnation: a purge or re-creation in between makes us start over.
-          ConditionExpression: 'attribute_exists(#pk) AND #inc = :inc',
-          ExpressionAttributeNames: { ...names, '#pk': 'pk', '#inc': 'inc' },
-          ExpressionAttributeValues: toAttributes({ ...values, ':inc': existing.inc }),
+          // Same incarnation: a purge or re-creation in between makes us start over. Paused as
+          // read: the registry copy written below must not undo a pause or resume in between.
+          ConditionExpression: `attribute_exists(#pk) AND #inc = :inc AND ${pausedAsRead.expression}`,
+          ExpressionAttributeNames: { ...names, '#pk': 'pk', '#inc': 'inc', ...pausedAsRead.names },
+          ExpressionAttributeValues: toAttributes({
+            ...values,
+            ':inc': existing.inc,
+            ...pausedAsRead.values,
+          }),
         },
       },
       this.registryPut(meta),

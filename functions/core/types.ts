@@ -21,11 +21,21 @@ export interface QueueConfig {
   retentionSeconds: number;
   maxMessages: number;
   deduplicationWindowSeconds: number;
+  /** Deliveries per second across every process (a token bucket in the store); null: none. */
+  rateLimit: RateLimit | null;
+}
+
+/** `burst`: tokens that may be taken at once after a quiet spell; default one second's worth. */
+export interface RateLimit {
+  perSecond: number;
+  burst?: number;
 }
 
 export interface Queue extends QueueConfig {
   name: string;
   createdAt: number;
+  /** Read only: changed by pause and resume (functions/core/flow/pause.ts). */
+  paused: boolean;
 }
 
 export interface QueueCounts {

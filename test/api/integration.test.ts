@@ -40,6 +40,8 @@ describe('queues', () => {
       retentionSeconds: 345_600,
       maxMessages: 0,
       deduplicationWindowSeconds: 300,
+      rateLimit: null,
+      paused: false,
       createdAt: iso(clock()),
     });
     const again = await send(app, 'PUT', `/v1/queues/${name}`, {});

@@ -30,7 +30,9 @@ const queue: Queue = {
   retentionSeconds: 345_600,
   maxMessages: 0,
   deduplicationWindowSeconds: 300,
+  rateLimit: null,
   createdAt: T('2026-11-24T19:00:00Z'),
+  paused: false,
 };
 
 const delivered: DeliveredMessage = {
@@ -82,6 +84,8 @@ describe('queues', () => {
         'retentionSeconds',
         'maxMessages',
         'deduplicationWindowSeconds',
+        'rateLimit',
+        'paused',
         'createdAt',
       ]);
       QueueSchema.parse(answer.json);
@@ -152,19 +156,34 @@ describe('queues', () => {
     ]);
   });
 
-  it('answers 204 with no body to delete and purge', async () => {
-    const engine = stubEngine({ deleteQueue: async () => {}, purgeQueue: async () => {} });
+  it('answers 204 with no body to delete, purge, pause and resume', async () => {
+    const engine = stubEngine({
+      deleteQueue: async () => {},
+      purgeQueue: async () => {},
+      pauseQueue: async () => {},
+      resumeQueue: async () => {},
+    });
     const app = createApp({ engine });
     for (const [method, path, body] of [
       ['DELETE', '/v1/queues/orders', undefined],
       ['POST', '/v1/queues/orders/purge', undefined],
       ['POST', '/v1/queues/orders/purge', ''],
       ['POST', '/v1/queues/orders/purge', {}],
+      ['POST', '/v1/queues/orders/pause', undefined],
+      ['POST', '/v1/queues/orders/resume', {}],
     ] as const) {
       const answer = await send(app, method, path, body);
       expect(answer.status).toBe(204);
       expect(answer.text).toBe('');
     }
+    expect(engine.calls.map((call) => [call.method, ...call.args])).toEqual([
+      ['deleteQueue', 'orders'],
+      ['purgeQueue', 'orders'],
+      ['purgeQueue', 'orders'],
+      ['purgeQueue', 'orders'],
+      ['pauseQueue', 'orders'],
+      ['resumeQueue', 'orders'],
+    ]);
   });
 });
 
