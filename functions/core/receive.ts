@@ -92,13 +92,16 @@ export class Receiver {
     const delivered: { order: string; message: DeliveredMessage }[] = [];
     for (let round = 0; round < MAX_ROUNDS && delivered.length < max; round++) {
       const now = this.clock();
-      if (this.flow.blocked(meta, now)) break; // paused, or no token: O(1), nothing claimed
-      const found = await this.findCandidates(meta, now, max);
+      // Paused, or no token: nothing read, nothing claimed. Else the claims never outnumber the
+      // rate limit's tokens (granted), and unused ones go back (flow/).
+      const admitted = await this.flow.admit(meta, now, max - delivered.length, () =>
+        this.findCandidates(meta, now, max),
+      );
+      if (!admitted) break;
+      const { found, granted } = admitted;
       const { candidates } = found;
       // Without its dead-letter queue (gone), a queue delivers exhausted messages again.
       meta = found.meta;
-      // Claims never outnumber the rate limit's tokens; unused ones go back (flow/).
-      const granted = await this.flow.take(meta, Math.min(max - delivered.length, candidates.length), now);
       let used = 0;
       let lost = 0;
       while (used < granted && candidates.length > 0) {

@@ -1,19 +1,21 @@
 /**
  * A queue's rate limit: one token bucket in the store, shared by every API and dispatcher process
  * (pk = Q#<queue>, sk = #RATE). It is kept as a GCRA ("virtual scheduling") bucket: `tat`, the
- * time at which the bucket would be full again, and `per`, the milliseconds per token it was
- * written with. At `now` the bucket holds floor((now + burst·per − max(tat, now)) / per) tokens,
- * so taking n tokens is one conditional UpdateItem, without a read:
+ * time at which the bucket would be full again, and `per` and `cap`, the milliseconds per token
+ * and the burst it was written with. At `now` the bucket holds
+ * floor((now + cap·per − max(tat, now)) / per) tokens, so taking n tokens is one conditional
+ * UpdateItem, without a read:
  *
- *   tat ≤ now (or none, or another rate)  SET tat = :now + n·per, per = :per
- *                                         IF attribute_not_exists(tat) OR tat <= :now OR per <> :per
- *   tat > now                             SET tat = tat + n·per
- *                                         IF per = :per AND tat > :now AND tat <= :now + burst·per − n·per
+ *   tat ≤ now (or none, or another limit)  SET tat = :now + n·per, per = :per, cap = :cap
+ *                          IF attribute_not_exists(tat) OR tat <= :now OR per <> :per OR cap <> :cap
+ *   tat > now              SET tat = tat + n·per
+ *                          IF per = :per AND cap = :cap AND tat > :now AND tat <= :now + (cap − n)·per
  *
  * The second form commutes: competing takers all succeed while tokens last, and a taker whose
  * condition fails gets the current item back (ALL_OLD) and tries again with what is left. A
- * giveBack (tokens taken but not used) is `SET tat = tat − m·per IF per = :per`. A change of the
- * rate starts the bucket afresh (at most one burst more). The process remembers the last state it
+ * giveBack (tokens taken but not used) is `SET tat = tat − m·per IF per = :per AND cap = :cap`. A
+ * change of the limit starts the bucket afresh (at most one burst more); removing the limit and
+ * setting the same one again does not (the bucket is as it was left). The process remembers the last state it
  * saw: `tat` only grows, apart from give-backs, so when that state holds no token the receive
  * asks nothing of the store, and knows when the next token is due.
  */
@@ -25,6 +27,7 @@ import type { RateLimit } from '../types';
 interface BucketState {
   tat: number;
   per: number;
+  cap: number;
 }
 
 /** Milliseconds per token. */
@@ -39,7 +42,7 @@ const SLACK_MS = 1e-3;
 export function tokensAt(state: BucketState | undefined, limit: RateLimit, now: number): number {
   const per = periodOf(limit);
   const burst = burstOf(limit);
-  if (!state || state.per !== per || state.tat <= now) return burst;
+  if (!state || state.per !== per || state.cap !== burst || state.tat <= now) return burst;
   return Math.max(0, Math.min(burst, Math.floor((now + burst * per - state.tat + SLACK_MS) / per)));
 }
 
@@ -77,19 +80,25 @@ export class RateBuckets {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const n = Math.min(wanted, tokensAt(state, limit, now));
       if (n === 0) return 0;
-      const fresh = !state || state.per !== per || state.tat <= now;
+      const fresh = !state || state.per !== per || state.cap !== burst || state.tat <= now;
       const update = fresh
         ? {
-            UpdateExpression: 'SET #tat = :tat, #per = :per',
-            ConditionExpression: 'attribute_not_exists(#tat) OR #tat <= :now OR #per <> :per',
-            ExpressionAttributeValues: toAttributes({ ':tat': now + n * per, ':per': per, ':now': now }),
+            UpdateExpression: 'SET #tat = :tat, #per = :per, #cap = :cap',
+            ConditionExpression: 'attribute_not_exists(#tat) OR #tat <= :now OR #per <> :per OR #cap <> :cap',
+            ExpressionAttributeValues: toAttributes({
+              ':tat': now + n * per,
+              ':per': per,
+              ':cap': burst,
+              ':now': now,
+            }),
           }
         : {
             UpdateExpression: 'SET #tat = #tat + :add',
-            ConditionExpression: '#per = :per AND #tat > :now AND #tat <= :limit',
+            ConditionExpression: '#per = :per AND #cap = :cap AND #tat > :now AND #tat <= :limit',
             ExpressionAttributeValues: toAttributes({
               ':add': n * per,
               ':per': per,
+              ':cap': burst,
               ':now': now,
               ':limit': now + (burst - n) * per + SLACK_MS,
             }),
@@ -100,7 +109,7 @@ export class RateBuckets {
             TableName: this.store.tableName,
             Key: toAttributes(rateBucketKey(queue)),
             ...update,
-            ExpressionAttributeNames: { '#tat': 'tat', '#per': 'per' },
+            ExpressionAttributeNames: { '#tat': 'tat', '#per': 'per', '#cap': 'cap' },
             ReturnValues: 'ALL_NEW',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
@@ -127,9 +136,13 @@ export class RateBuckets {
           TableName: this.store.tableName,
           Key: toAttributes(rateBucketKey(queue)),
           UpdateExpression: 'SET #tat = #tat - :sub',
-          ConditionExpression: '#per = :per',
-          ExpressionAttributeNames: { '#tat': 'tat', '#per': 'per' },
-          ExpressionAttributeValues: toAttributes({ ':sub': count * per, ':per': per }),
+          ConditionExpression: '#per = :per AND #cap = :cap',
+          ExpressionAttributeNames: { '#tat': 'tat', '#per': 'per', '#cap': 'cap' },
+          ExpressionAttributeValues: toAttributes({
+            ':sub': count * per,
+            ':per': per,
+            ':cap': burstOf(limit),
+          }),
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -142,11 +155,11 @@ export class RateBuckets {
   }
 
   private remember(queue: string, item: Record<string, unknown> | undefined): BucketState | undefined {
-    if (typeof item?.tat !== 'number' || typeof item.per !== 'number') {
+    if (typeof item?.tat !== 'number' || typeof item.per !== 'number' || typeof item.cap !== 'number') {
       this.known.delete(queue);
       return undefined;
     }
-    const state = { tat: item.tat, per: item.per };
+    const state = { tat: item.tat, per: item.per, cap: item.cap };
     this.known.set(queue, state);
     return state;
   }
