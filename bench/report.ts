@@ -14,6 +14,7 @@ import type {
   LatencyResults,
   PerMessage,
 } from './phases';
+import type { RateResults } from './rate';
 
 export interface Results {
   startedAt: string;
@@ -31,6 +32,8 @@ export interface Results {
   consumerStart: ConsumerStartResults;
   /** Absent in results written before the idle phase existed. */
   idle?: IdleResults;
+  /** Absent in results written before the rate phase existed. */
+  rate?: RateResults;
   /** 503 answers the bench's clients got (and retried) during the measured phases. */
   unavailableAnswers: number;
   /** Requests of the concurrent loops that failed and were skipped, by reason. */
@@ -121,6 +124,15 @@ export function judgeBars(r: Omit<Results, 'bars'>): Bar[] {
       ? `${fmt(idle.requestsPerSecond)} /s (${idle.requests} in ${fmt(idle.seconds, 1)} s)`
       : 'not measured',
     pass: idle ? idle.requestsPerSecond <= 2 : null,
+  });
+  const rate = r.rate;
+  bars.push({
+    bar: `A queue limited to N/s delivers N/s ± 10 % to 16 competing consumers over 30 s${rate && rate.seconds < 30 ? ` (here ${rate.seconds} s: reported, not judged)` : ''}`,
+    limit: '0.9–1.1 × N',
+    measured: rate
+      ? `${fmt(rate.deliveredPerSecond)} /s ÷ ${rate.perSecond} = ${fmt(rate.ratio, 3)} (${rate.delivered} in ${rate.seconds} s, ${rate.consumers} consumers)`
+      : 'not measured',
+    pass: rate && rate.seconds >= 30 && rate.consumers >= 16 ? rate.ratio >= 0.9 && rate.ratio <= 1.1 : null,
   });
   return bars;
 }
@@ -281,6 +293,36 @@ export function renderTable(r: Results): string {
         commands(s.byCommand) || '–',
         `${s.startupRequests} req in ${fmt(s.startupSeconds, 1)} s`,
       ]),
+    ),
+    '',
+    'Rate limit (rateLimit, a token bucket in the store) with competing consumers on two servers through HTTP',
+    table(
+      [
+        'limit',
+        'consumers',
+        'window s',
+        'delivered',
+        'msgs/s',
+        '÷ limit',
+        'steady msgs/s',
+        'busiest s',
+        'empty rcv',
+      ],
+      r.rate
+        ? [
+            [
+              `${r.rate.perSecond}/s, burst ${r.rate.burst}`,
+              r.rate.consumers,
+              r.rate.seconds,
+              r.rate.delivered,
+              fmt(r.rate.deliveredPerSecond),
+              fmt(r.rate.ratio, 3),
+              fmt(r.rate.steadyPerSecond),
+              r.rate.busiestSecond,
+              `${r.rate.emptyReceives} of ${r.rate.receives}`,
+            ],
+          ]
+        : [],
     ),
     '',
     'Performance bars',

@@ -26,6 +26,7 @@ import {
   type Sizes,
   warmUp,
 } from './phases';
+import { measureRate } from './rate';
 import { chartPanels, judgeBars, type Results, renderTable } from './report';
 
 /** CI-sized: the backlog is a fifth of the bar's (its bar is then reported, not judged). */
@@ -82,6 +83,9 @@ const SHARE = {
   delay: 0.05,
   consumerStart: 0.04,
 };
+
+/** The rate phase's limit: well below what DynamoDB Local serves here even on a loaded machine (a drain of 8–14 msgs/s was seen under load), so the limit is what binds. */
+const RATE_PER_SECOND = 10;
 
 function progress(line: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -144,6 +148,13 @@ async function main(): Promise<void> {
       measureIdle(endpoint, sizes.idleQueues, sizes.idleWindowMs),
     );
 
+    // Also a fixed wall-time window: a rate-limited queue and 16 competing consumers on two servers.
+    const rateOptions = { perSecond: RATE_PER_SECOND, consumers: 16, seconds: quick ? 10 : 30 };
+    const rate = await timed(
+      `rate limit ${rateOptions.perSecond}/s, ${rateOptions.consumers} consumers, ${rateOptions.seconds} s`,
+      () => measureRate(endpoint, rateOptions),
+    );
+
     const partial: Omit<Results, 'bars'> = {
       startedAt: startedAt.toISOString(),
       mode: quick ? 'quick' : 'full',
@@ -164,6 +175,7 @@ async function main(): Promise<void> {
       delay,
       consumerStart,
       idle,
+      rate,
       unavailableAnswers: takeUnavailable(),
       clientFailures: takeFailures(),
     };

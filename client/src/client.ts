@@ -276,6 +276,43 @@ export class PostboxClient {
     });
   }
 
+  /**
+   * Pauses a queue: receives answer nothing and consumers are not invoked until it is resumed;
+   * publishes are still accepted. The queue's `paused` field says so.
+   *
+   * @example
+   * ```ts
+   * await client.pauseQueue('orders');
+   * ```
+   */
+  async pauseQueue(name: string, call?: CallOptions): Promise<void> {
+    await this.transport.send({
+      method: 'POST',
+      path: ['v1', 'queues', name, 'pause'],
+      body: {},
+      repeat: 'idempotent',
+      ...call,
+    });
+  }
+
+  /**
+   * Resumes a paused queue: receives and consumers get messages again.
+   *
+   * @example
+   * ```ts
+   * await client.resumeQueue('orders');
+   * ```
+   */
+  async resumeQueue(name: string, call?: CallOptions): Promise<void> {
+    await this.transport.send({
+      method: 'POST',
+      path: ['v1', 'queues', name, 'resume'],
+      body: {},
+      repeat: 'idempotent',
+      ...call,
+    });
+  }
+
   // -------------------------------------------------------------------------------------------
   // Publishing
 

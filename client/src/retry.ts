@@ -9,7 +9,8 @@
  *                                  |  answers  |  DNS failure)      | reset, 502 / 504)
  * ---------------------------------+-----------+--------------------+---------------------------
  * idempotent (reads, PUT queue and |   retry   |       retry        |   retry
- *   topic, purge, extend, PATCH,   |           |                    |
+ *   topic, purge, pause, resume,   |           |                    |
+ *   extend, PATCH,                 |           |                    |
  *   receive with manual ack,       |           |                    |
  *   publish with deduplicationId)  |           |                    |
  * settle (ack, release, deletes)   |   retry   |       retry        |   retry; "already gone" on

@@ -117,6 +117,8 @@ export const api = {
   putQueue: (name: string, config: Partial<QueueConfig>) => call<Queue>('PUT', path('queues', name), config),
   deleteQueue: (name: string) => call<void>('DELETE', path('queues', name)),
   purge: (name: string) => call<void>('POST', path('queues', name, 'purge')),
+  pause: (name: string) => call<void>('POST', path('queues', name, 'pause')),
+  resume: (name: string) => call<void>('POST', path('queues', name, 'resume')),
   redrive: (name: string, input: { to?: string; maxMessages?: number }) =>
     call<RedriveResult>('POST', path('queues', name, 'redrive'), input),
   redriveMessage: (queue: string, id: string, input: { to?: string } = {}) =>

@@ -7,8 +7,8 @@ import type * as Api from '../../client/src/types';
 
 export type QueueOrder = Api.QueueOrder;
 export type Queue = Api.Queue;
-/** A queue's configuration: the queue without its name and creation time. */
-export type QueueConfig = Omit<Api.Queue, 'name' | 'createdAt'>;
+/** A queue's configuration: the queue without its name, creation time and (read-only) paused flag. */
+export type QueueConfig = Omit<Api.Queue, 'name' | 'createdAt' | 'paused'>;
 export type Counts = Api.QueueCounts;
 export type QueueWithCounts = Api.QueueWithCounts;
 export type MessageState = Api.MessageState;

@@ -37,6 +37,14 @@ export const presentQueue = (queue: Queue) => ({
   maxMessages: queue.maxMessages,
   deduplicationWindowSeconds: queue.deduplicationWindowSeconds,
   shards: queue.shards ?? 1,
+  // Registry copies written before these fields existed lack them.
+  rateLimit: queue.rateLimit
+    ? {
+        perSecond: queue.rateLimit.perSecond,
+        ...(queue.rateLimit.burst !== undefined ? { burst: queue.rateLimit.burst } : {}),
+      }
+    : null,
+  paused: queue.paused === true,
   createdAt: isoTime(queue.createdAt),
 });
 

@@ -101,6 +101,22 @@ export const BrowseQuery = z
 
 export const QueueOrderSchema = z.enum(['fifo', 'lifo']);
 
+export const RateLimitSchema = z
+  .object({
+    perSecond: z
+      .number()
+      .positive()
+      .openapi({ description: 'Messages delivered per second, across every consumer.' }),
+    burst: int(1).optional().openapi({
+      description: 'Messages that may be delivered at once after a quiet spell. Default: ceil(perSecond).',
+    }),
+  })
+  .strict()
+  .openapi('RateLimit', {
+    description:
+      'A token bucket kept in the store: over the limit a message is not refused but waits, and is delivered when the rate allows (a receive then answers fewer or no messages; nothing is counted as a receive).',
+  });
+
 export const PutQueueRequest = z
   .object({
     order: QueueOrderSchema.optional().openapi({
@@ -141,6 +157,9 @@ export const PutQueueRequest = z
       description:
         "The rate throughput 'high' picks shards for (messages per second); needs throughput 'high'.",
     }),
+    rateLimit: RateLimitSchema.nullable()
+      .optional()
+      .openapi({ description: 'Deliveries per second of the queue, or null: none. Default null.' }),
   })
   .strict()
   .openapi('PutQueueRequest', {
@@ -160,6 +179,11 @@ export const QueueSchema = z
     maxMessages: z.int(),
     deduplicationWindowSeconds: z.int(),
     shards: z.int().openapi({ description: 'Message partitions the queue spreads over (1–1024).' }),
+    rateLimit: RateLimitSchema.nullable(),
+    paused: z.boolean().openapi({
+      description:
+        'Read only; changed by POST /pause and /resume. Paused: receives answer nothing, consumers are not invoked, publishes are accepted.',
+    }),
     createdAt: TimestampSchema,
   })
   .strict()

@@ -7,6 +7,7 @@ import { Browser } from './browse';
 import { DueWork } from './due-work';
 import type { Clock, Engine, PublishOptions } from './engine';
 import { ServiceUnavailableError } from './errors';
+import { Pauser } from './flow/pause';
 import { Leases } from './lease';
 import { Publisher } from './publish';
 import { QueueMetaCache, queueOf } from './queue-meta';
@@ -67,6 +68,7 @@ export class DynamoEngine implements Engine {
   private readonly messageRedriver: MessageRedriver;
   private readonly topics: Topics;
   private readonly schedules: Schedules;
+  private readonly pauser: Pauser;
 
   constructor(options: DynamoEngineOptions) {
     const clock = options.clock ?? Date.now;
@@ -86,6 +88,7 @@ export class DynamoEngine implements Engine {
     this.redriver = new Redriver(this.store, this.metas, clock, signals);
     this.messageRedriver = new MessageRedriver(this.store, this.metas, clock, signals);
     this.schedules = new Schedules(this.store, this.metas, this.topics, signals, clock, options.schedules);
+    this.pauser = new Pauser(this.store, this.metas, signals);
   }
 
   putQueue(name: string, fields: QueueFields) {
@@ -107,6 +110,14 @@ export class DynamoEngine implements Engine {
 
   purgeQueue(name: string) {
     return this.queues.purge(name);
+  }
+
+  pauseQueue(name: string) {
+    return this.pauser.setPaused(name, true);
+  }
+
+  resumeQueue(name: string) {
+    return this.pauser.setPaused(name, false);
   }
 
   async publish(queue: string, input: PublishInput, options?: PublishOptions): Promise<PublishResult> {

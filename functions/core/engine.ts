@@ -39,6 +39,9 @@ export interface Engine {
   listQueues(options: { limit: number; cursor?: string }): Promise<Page<Queue>>;
   deleteQueue(name: string): Promise<void>;
   purgeQueue(name: string): Promise<void>;
+  /** Paused: receives answer nothing and consumers are not invoked; publishes are accepted. */
+  pauseQueue(name: string): Promise<void>;
+  resumeQueue(name: string): Promise<void>;
 
   publish(queue: string, input: PublishInput, options?: PublishOptions): Promise<PublishResult>;
   /** Entries take consecutive places in publish order, in input order; faults are per entry. */

@@ -13,6 +13,7 @@
  *   pk = Q#<queue>#<inc>      sk = W#<group>#<seq>    a member waiting behind its group's head
  *   pk = Q#<queue>            sk = D#<gen>#<dedup id> deduplication record of the queue's generation
  *   pk = TOPICS               sk = <topic>            a topic and its subscriptions
+ *   pk = Q#<queue>            sk = #RATE              the queue's rate-limit token bucket (flow/rate-bucket.ts)
  *
  * Sharded queues (`shards` N > 1; shard 0 is exactly the layout above, so a queue of one shard
  * is stored as before and a queue that grows keeps its shard 0 where it was):
@@ -137,6 +138,8 @@ export function isDedupOf(sk: string, gen: string | undefined): boolean {
  */
 export const consumerSlotsKey = (consumerId: string) => ({ pk: `C#${consumerId}`, sk: '#SLOTS' });
 export const wakeKey = (minute: number) => ({ pk: 'WAKE', sk: new Date(minute).toISOString() });
+/** The token bucket of a queue's `rateLimit`: under the queue, not an incarnation (a purge keeps the rate). */
+export const rateBucketKey = (queue: string) => ({ pk: queuePartition(queue), sk: '#RATE' });
 export const TOPICS_PK = 'TOPICS';
 export const topicKey = (topic: string) => ({ pk: TOPICS_PK, sk: topic });
 

@@ -44,16 +44,30 @@ export const DEFAULT_CONFIG: QueueConfig = {
   maxMessages: 0,
   deduplicationWindowSeconds: 300,
   shards: 1,
+  rateLimit: null,
 };
 
 export const CONFIG_FIELDS = Object.keys(DEFAULT_CONFIG) as (keyof QueueConfig)[];
 
+/** Fields absent from items written before they existed read as their defaults. */
 export function configOf(meta: QueueConfig): QueueConfig {
-  return Object.fromEntries(CONFIG_FIELDS.map((field) => [field, meta[field]])) as unknown as QueueConfig;
+  return Object.fromEntries(
+    CONFIG_FIELDS.map((field) => [field, meta[field] === undefined ? DEFAULT_CONFIG[field] : meta[field]]),
+  ) as unknown as QueueConfig;
 }
 
 export function queueOf(meta: QueueMeta): Queue {
-  return { name: meta.name, ...configOf(meta), createdAt: meta.createdAt };
+  return { name: meta.name, ...configOf(meta), createdAt: meta.createdAt, paused: meta.paused === true };
+}
+
+/** Equality of configuration values (numbers, strings, null, and small objects such as rateLimit). */
+export function sameConfigValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(left), ...Object.keys(right)]);
+  return [...keys].every((key) => sameConfigValue(left[key], right[key]));
 }
 
 /** Rules about the configuration as a whole (field ranges are the API schemas' job). */

@@ -19,6 +19,7 @@ import {
 import { batchWrite, deletePartition, deleteRequest } from './batch-write';
 import { dedupPartitions } from './dedup-keys';
 import { ConflictError, QueueNotFoundError, ValidationError } from './errors';
+import { pausedCondition } from './flow/pause';
 import { DEDUP_SK_PREFIX, isDedupOf, queueMetaKey, REGISTRY_PK, registryKey, shardSequenceKey } from './keys';
 import { queryAll, registryPage } from './query';
 import {
@@ -29,6 +30,7 @@ import {
   type QueueMeta,
   type QueueMetaCache,
   queueOf,
+  sameConfigValue,
   validateConfig,
 } from './queue-meta';
 import { deleteQueueParams, referenceParams } from './queue-references';
@@ -71,7 +73,15 @@ export class Queues {
     const config = { ...DEFAULT_CONFIG, ...fields };
     validateConfig(name, config);
     const inc = newIncarnation();
-    const meta: QueueMeta = { name, ...config, createdAt: this.clock(), inc, gen: inc, seq: 0 };
+    const meta: QueueMeta = {
+      name,
+      ...config,
+      createdAt: this.clock(),
+      paused: false,
+      inc,
+      gen: inc,
+      seq: 0,
+    };
     const ok = await this.transact(name, config.deadLetterQueue, [
       {
         Put: {
@@ -96,9 +106,11 @@ export class Queues {
     }
     const config = { ...configOf(existing), ...fields };
     validateConfig(existing.name, config);
-    const changed = CONFIG_FIELDS.filter((field) => config[field] !== existing[field]);
+    const before = configOf(existing);
+    const changed = CONFIG_FIELDS.filter((field) => !sameConfigValue(config[field], before[field]));
     if (changed.length === 0) return { queue: queueOf(existing), created: false };
     const meta: QueueMeta = { ...existing, ...config };
+    const pausedAsRead = pausedCondition(existing.paused === true);
     const names: Record<string, string> = Object.fromEntries(changed.map((field, i) => [`#f${i}`, field]));
     const values: Record<string, unknown> = Object.fromEntries(
       changed.map((field, i) => [`:f${i}`, config[field]]),
@@ -130,10 +142,15 @@ export class Queues {
           TableName: this.store.tableName,
           Key: toAttributes(queueMetaKey(existing.name)),
           UpdateExpression: `SET ${sets.join(', ')}`,
-          // Same incarnation: a purge or re-creation in between makes us start over.
-          ConditionExpression: `attribute_exists(#pk) AND #inc = :inc${shardCondition}`,
-          ExpressionAttributeNames: { ...names, '#pk': 'pk', '#inc': 'inc' },
-          ExpressionAttributeValues: toAttributes({ ...values, ':inc': existing.inc }),
+          // Same incarnation: a purge or re-creation in between makes us start over. Paused as
+          // read: the registry copy written below must not undo a pause or resume in between.
+          ConditionExpression: `attribute_exists(#pk) AND #inc = :inc AND ${pausedAsRead.expression}${shardCondition}`,
+          ExpressionAttributeNames: { ...names, '#pk': 'pk', '#inc': 'inc', ...pausedAsRead.names },
+          ExpressionAttributeValues: toAttributes({
+            ...values,
+            ':inc': existing.inc,
+            ...pausedAsRead.values,
+          }),
         },
       },
       this.registryPut(meta),

@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { deadLetterIfExhausted, isExhausted, withoutDeadLetterQueue } from './dead-letter';
 import type { Clock } from './engine';
+import { FlowControl } from './flow/flow-control';
 import {
   dueTimersUpTo,
   messagePartition,
@@ -63,6 +64,8 @@ export class Receiver {
   /** Claims under way in this process, per message partition: the window must reach past them. */
   private readonly claimingIn = new Map<string, number>();
   private readonly lastConflict = new Map<string, number>();
+  /** Pause and rate limit (flow/): asked before a receive reads the queue and before it claims. */
+  private readonly flow: FlowControl;
 
   constructor(
     private readonly store: Store,
@@ -70,7 +73,9 @@ export class Receiver {
     private readonly clock: Clock,
     private readonly signals: Signals,
     private readonly hints: ShardHints = new ShardHints(),
-  ) {}
+  ) {
+    this.flow = new FlowControl(store);
+  }
 
   async receive(queue: string, options: ReceiveOptions): Promise<DeliveredMessage[]> {
     const deadline = performance.now() + (options.waitSeconds ?? 0) * 1000;
@@ -81,10 +86,12 @@ export class Receiver {
       const left = deadline - performance.now();
       if (left <= 0 || options.signal?.aborted) return [];
       // Woken early by a local publish or release; otherwise look again soon, because other
-      // processes publish too and due times pass without anyone saying so.
+      // processes publish too and due times pass without anyone saying so. A rate-limited queue
+      // is looked at again when its next token is due.
+      const throttled = this.flow.retryInMs(meta, this.clock());
       await this.signals.wait(
         `available:${queue}`,
-        Math.min(left, backoff(attempt, 50, 500)),
+        Math.min(left, throttled ?? backoff(attempt, 50, 500)),
         options.signal,
       );
     }
@@ -113,22 +120,32 @@ export class Receiver {
     const delivered: { order: string; message: DeliveredMessage }[] = [];
     for (let round = 0; round < MAX_ROUNDS && delivered.length < max; round++) {
       const now = this.clock();
-      const found = await this.findCandidates(meta, partition, now, max);
+      // Paused, or no token: nothing read, nothing claimed. Else the claims never outnumber the
+      // rate limit's tokens (granted), and unused ones go back (flow/).
+      const admitted = await this.flow.admit(meta, now, max - delivered.length, () =>
+        this.findCandidates(meta, partition, now, max),
+      );
+      if (!admitted) break;
+      const { found, granted } = admitted;
       const { candidates } = found;
       // Without its dead-letter queue (gone), a queue delivers exhausted messages again.
       meta = found.meta;
+      let used = 0;
       let lost = 0;
-      while (delivered.length < max && candidates.length > 0) {
-        const batch = candidates.splice(0, max - delivered.length);
+      while (used < granted && candidates.length > 0) {
+        const batch = candidates.splice(0, granted - used);
         const results = await Promise.all(
           batch.map((candidate) => this.claim(meta, candidate, now, options)),
         );
         results.forEach((message, i) => {
-          if (message) delivered.push({ order: orderKeyOf((batch[i] as Candidate).ask), message });
-          else lost++;
+          if (message) {
+            delivered.push({ order: orderKeyOf((batch[i] as Candidate).ask), message });
+            used++;
+          } else lost++;
         });
       }
-      if (lost === 0) break; // the window was simply exhausted: nothing more is available
+      await this.flow.giveBack(meta, granted - used);
+      if (lost === 0 || granted === 0) break; // the window was simply exhausted, or no token
     }
     return delivered.sort((a, b) => (a.order < b.order ? -1 : 1)).map(({ message }) => message);
   }

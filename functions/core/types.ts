@@ -26,6 +26,14 @@ export interface QueueConfig {
    * hold per shard; a message group lives in one shard and keeps strict order. See shards.ts.
    */
   shards: number;
+  /** Deliveries per second across every process (a token bucket in the store); null: none. */
+  rateLimit: RateLimit | null;
+}
+
+/** `burst`: tokens that may be taken at once after a quiet spell; default one second's worth. */
+export interface RateLimit {
+  perSecond: number;
+  burst?: number;
 }
 
 /**
@@ -40,6 +48,8 @@ export interface QueueFields extends Partial<QueueConfig> {
 export interface Queue extends QueueConfig {
   name: string;
   createdAt: number;
+  /** Read only: changed by pause and resume (functions/core/flow/pause.ts). */
+  paused: boolean;
 }
 
 export interface QueueCounts {

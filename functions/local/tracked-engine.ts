@@ -77,6 +77,14 @@ export class TrackedEngine implements Engine {
     this.tracker.forget(name);
   }
 
+  pauseQueue(name: string): Promise<void> {
+    return this.engine.pauseQueue(name);
+  }
+
+  resumeQueue(name: string): Promise<void> {
+    return this.engine.resumeQueue(name);
+  }
+
   async publish(queue: string, input: PublishInput, options?: PublishOptions): Promise<PublishResult> {
     const result = await this.engine.publish(queue, input, options);
     this.notePublished(queue, input, result);

@@ -25,8 +25,11 @@ const FIELDS: Record<string, string[]> = {
     'shards',
     'throughput',
     'targetMessagesPerSecond',
+    'rateLimit',
   ],
   'POST /v1/queues/q/purge': [],
+  'POST /v1/queues/q/pause': [],
+  'POST /v1/queues/q/resume': [],
   'POST /v1/queues/q/messages': [
     'body',
     'delaySeconds',
@@ -120,7 +123,11 @@ describe('malformed requests never reach the engine and are answered 4xx', () =>
         const known = FIELDS[`${method} ${path}`] ?? [];
         if (kind === 'wrong' && !known.includes(key)) return;
         // A few fields accept null or booleans; those values are not wrong for them.
-        if (kind === 'wrong' && value === null && ['maxReceiveCount', 'deadLetterQueue'].includes(key))
+        if (
+          kind === 'wrong' &&
+          value === null &&
+          ['maxReceiveCount', 'deadLetterQueue', 'rateLimit'].includes(key)
+        )
           return;
         if (kind === 'wrong' && key === 'body' && value !== null) return;
         // A batch's entries are judged one by one (a 200 with per-entry errors), not as the request.

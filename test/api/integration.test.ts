@@ -41,6 +41,8 @@ describe('queues', () => {
       maxMessages: 0,
       deduplicationWindowSeconds: 300,
       shards: 1,
+      rateLimit: null,
+      paused: false,
       createdAt: iso(clock()),
     });
     const again = await send(app, 'PUT', `/v1/queues/${name}`, {});

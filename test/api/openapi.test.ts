@@ -23,6 +23,8 @@ describe('GET /v1/openapi.json', () => {
         'DELETE /v1/queues/{queue}',
         'GET /v1/queues',
         'POST /v1/queues/{queue}/purge',
+        'POST /v1/queues/{queue}/pause',
+        'POST /v1/queues/{queue}/resume',
         'POST /v1/queues/{queue}/messages',
         'GET /v1/queues/{queue}/messages',
         'POST /v1/queues/{queue}/messages/batch',

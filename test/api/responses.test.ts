@@ -31,7 +31,9 @@ const queue: Queue = {
   maxMessages: 0,
   deduplicationWindowSeconds: 300,
   shards: 1,
+  rateLimit: null,
   createdAt: T('2026-11-24T19:00:00Z'),
+  paused: false,
 };
 
 const delivered: DeliveredMessage = {
@@ -84,6 +86,8 @@ describe('queues', () => {
         'maxMessages',
         'deduplicationWindowSeconds',
         'shards',
+        'rateLimit',
+        'paused',
         'createdAt',
       ]);
       QueueSchema.parse(answer.json);
@@ -154,19 +158,34 @@ describe('queues', () => {
     ]);
   });
 
-  it('answers 204 with no body to delete and purge', async () => {
-    const engine = stubEngine({ deleteQueue: async () => {}, purgeQueue: async () => {} });
+  it('answers 204 with no body to delete, purge, pause and resume', async () => {
+    const engine = stubEngine({
+      deleteQueue: async () => {},
+      purgeQueue: async () => {},
+      pauseQueue: async () => {},
+      resumeQueue: async () => {},
+    });
     const app = createApp({ engine });
     for (const [method, path, body] of [
       ['DELETE', '/v1/queues/orders', undefined],
       ['POST', '/v1/queues/orders/purge', undefined],
       ['POST', '/v1/queues/orders/purge', ''],
       ['POST', '/v1/queues/orders/purge', {}],
+      ['POST', '/v1/queues/orders/pause', undefined],
+      ['POST', '/v1/queues/orders/resume', {}],
     ] as const) {
       const answer = await send(app, method, path, body);
       expect(answer.status).toBe(204);
       expect(answer.text).toBe('');
     }
+    expect(engine.calls.map((call) => [call.method, ...call.args])).toEqual([
+      ['deleteQueue', 'orders'],
+      ['purgeQueue', 'orders'],
+      ['purgeQueue', 'orders'],
+      ['purgeQueue', 'orders'],
+      ['pauseQueue', 'orders'],
+      ['resumeQueue', 'orders'],
+    ]);
   });
 });
 

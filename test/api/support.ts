@@ -97,6 +97,8 @@ export const ROUTES: { method: string; path: string; body?: unknown }[] = [
   { method: 'GET', path: '/v1/queues' },
   { method: 'DELETE', path: '/v1/queues/q' },
   { method: 'POST', path: '/v1/queues/q/purge', body: {} },
+  { method: 'POST', path: '/v1/queues/q/pause', body: {} },
+  { method: 'POST', path: '/v1/queues/q/resume', body: {} },
   { method: 'POST', path: '/v1/queues/q/messages', body: { body: 'hi' } },
   { method: 'POST', path: '/v1/queues/q/messages/batch', body: { messages: [{ body: 1 }] } },
   { method: 'GET', path: '/v1/queues/q/messages' },

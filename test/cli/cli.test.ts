@@ -72,6 +72,48 @@ describe('queues', () => {
   });
 });
 
+describe('queues pause, resume and --rate-limit', () => {
+  it('pauses and resumes a queue; get shows paused and the rate limit', async () => {
+    const queue = queueName();
+    const created = await postboxCli(['queues', 'create', queue, '--rate-limit', '2.5:10']);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/rateLimit\s+2\.5\/s, burst 10/);
+    expect(created.stdout).toMatch(/paused\s+false/);
+    expect((await postboxCli(['queues', 'pause', queue])).stdout).toBe(`Paused queue ${queue}.\n`);
+    expect((await client.getQueue(queue)).paused).toBe(true);
+    expect((await postboxCli(['queues', 'get', queue])).stdout).toMatch(/paused\s+true/);
+    const resumed = await postboxCli(['queues', 'resume', queue, '--json']);
+    expect(json(resumed.stdout)).toEqual({ resumed: queue });
+    expect((await client.getQueue(queue)).paused).toBe(false);
+    const dlq = queueName('dlq');
+    await client.createQueue(dlq);
+    await client.putQueue(queue, { deadLetterQueue: dlq, maxReceiveCount: 3 });
+    // `none` clears each of the three settings that take it.
+    const cleared = await postboxCli([
+      'queues',
+      'update',
+      queue,
+      '--rate-limit',
+      'none',
+      '--max-receive-count',
+      'none',
+      '--dead-letter-queue',
+      'none',
+      '--json',
+    ]);
+    expect(json(cleared.stdout)).toMatchObject({
+      rateLimit: null,
+      maxReceiveCount: null,
+      deadLetterQueue: null,
+    });
+    const bad = await postboxCli(['queues', 'update', queue, '--rate-limit', '0']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('Not a rate');
+    const missing = await postboxCli(['queues', 'pause', queueName('missing')]);
+    expect(missing.code).toBe(2);
+  });
+});
+
 describe('publish, receive, ack', () => {
   it('publishes a JSON body with options and from stdin, receives and acks; a second ack exits 3', async () => {
     const queue = queueName();

@@ -70,6 +70,23 @@ describe('queues', () => {
     expect(gone).toMatchObject({ status: 404, code: 'QueueNotFound' });
   });
 
+  it('pauses and resumes a queue, and sets and clears its rate limit', async () => {
+    const name = queueName();
+    const { queue } = await client.putQueue(name, { rateLimit: { perSecond: 5, burst: 10 } });
+    expect(queue).toMatchObject({ rateLimit: { perSecond: 5, burst: 10 }, paused: false });
+    await client.publish(name, 'held');
+    await client.pauseQueue(name);
+    expect((await client.getQueue(name)).paused).toBe(true);
+    expect(await client.receive(name)).toEqual([]);
+    await client.resumeQueue(name);
+    expect((await client.receive(name, { ack: 'auto' })).map((m) => m.body)).toEqual(['held']);
+    expect((await client.putQueue(name, { rateLimit: null })).queue.rateLimit).toBeNull();
+    expect(await failure(client.pauseQueue(queueName('missing')))).toMatchObject({
+      status: 404,
+      code: 'QueueNotFound',
+    });
+  });
+
   it('pages through queues with allQueues', async () => {
     const prefix = queueName('page');
     const created = [`${prefix}-a`, `${prefix}-b`, `${prefix}-c`];

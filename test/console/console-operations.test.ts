@@ -380,3 +380,67 @@ describe('finding messages', () => {
     FLOW_MS,
   );
 });
+
+describe('pause, resume and the rate limit', () => {
+  it(
+    'pauses the consumed queue with a button (its consumer is not invoked), shows it, and resumes it',
+    async () => {
+      // Created here or by an earlier test of this file (PUT is idempotent).
+      expect((await call(`${server.url}/v1/queues/${CONSUMED}`, 'PUT', {})).status).toBeLessThan(300);
+      const page = await newPage();
+      await page.goto(`${server.url}/ui/#/queues/${CONSUMED}`);
+      await page.getByText('Delivering.').waitFor();
+      await page.getByRole('button', { name: 'Pause deliveries' }).click();
+      await page.locator('[data-paused="true"]').waitFor();
+      await page.getByRole('heading', { name: `Queue ${CONSUMED} paused`, level: 1 }).waitFor();
+      expect((await call(`${server.url}/v1/queues/${CONSUMED}`, 'GET')).json).toMatchObject({ paused: true });
+      await expectAccessible(page);
+
+      await publish(CONSUMED, { body: 'held while paused' });
+      // The consumer's long polls look again at least every half second: give it a few rounds.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(await countOf(CONSUMED)).toMatchObject({ ready: 1, inFlight: 0, total: 1 });
+      await page.goto(`${server.url}/ui/#/queues`);
+      await page.getByRole('row', { name: new RegExp(`${CONSUMED} paused`) }).waitFor();
+
+      await page.goto(`${server.url}/ui/#/queues/${CONSUMED}`);
+      await page.getByRole('button', { name: 'Resume deliveries' }).click();
+      await page.locator('[data-paused="false"]').waitFor();
+      const deadline = Date.now() + 20_000;
+      while ((await countOf(CONSUMED)).total !== 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await countOf(CONSUMED)).toMatchObject({ total: 0 });
+      expectClean(page);
+    },
+    FLOW_MS,
+  );
+
+  it(
+    'sets and clears a rate limit in the configuration form, refusing a rate of 0',
+    async () => {
+      const queue = name('limited');
+      await createQueue(queue);
+      const page = await newPage();
+      await page.goto(`${server.url}/ui/#/queues/${queue}`);
+      await page.getByText('No rate limit.').waitFor();
+      await page.getByLabel('Rate limit (messages/s)').fill('0');
+      await page.getByRole('button', { name: 'Save configuration' }).click();
+      await page.getByText('Enter a number above 0.').waitFor();
+      await page.getByLabel('Rate limit (messages/s)').fill('2.5');
+      await page.getByLabel('Burst').fill('5');
+      await page.getByRole('button', { name: 'Save configuration' }).click();
+      await page.getByRole('status').filter({ hasText: 'Configuration saved.' }).waitFor();
+      expect((await call(`${server.url}/v1/queues/${queue}`, 'GET')).json).toMatchObject({
+        rateLimit: { perSecond: 2.5, burst: 5 },
+      });
+      await page.getByText('Rate limit: 2.5 a second, bursts of 5.').waitFor();
+      await page.getByLabel('Rate limit (messages/s)').fill('');
+      await page.getByLabel('Burst').fill('');
+      await page.getByRole('button', { name: 'Save configuration' }).click();
+      await page.getByRole('status').filter({ hasText: 'Configuration saved.' }).waitFor();
+      expect((await call(`${server.url}/v1/queues/${queue}`, 'GET')).json).toMatchObject({ rateLimit: null });
+      expectClean(page);
+    },
+    FLOW_MS,
+  );
+});

@@ -8,7 +8,7 @@
  * queue, run some queues bounded (far above what a run publishes), and switch between two
  * engines (two processes on one table); redrive the dead-letter queue back and the queue `to` it;
  * and put a topic over the queues (one of them always full) and publish to it. Each run works on new queues; the clock is injected and
- * moved by hand.
+ * moved by hand. Flow control (pause, resume, rateLimit) has its own model: test/core/model/limits.ts.
  */
 import fc from 'fast-check';
 import { beforeAll, describe, it } from 'vitest';
@@ -16,6 +16,7 @@ import { DynamoEngine } from '../../functions/core/dynamo-engine';
 import { testClient } from '../support/dynamo';
 import { type ManualClock, queueName, testEngine } from '../support/engine';
 import type { Real } from './model/commands';
+import { checkLimits } from './model/limits';
 import { type ModelConfig, type Order, QueueModel } from './model/reference';
 import { checkSchedules } from './model/schedules';
 import { checkShards } from './model/shards';
@@ -170,6 +171,12 @@ describe('the engine behaves like the reference model of the contract', () => {
     'on a lifo queue: reverse publish order among equal priorities, duplicates and dead letters',
     { timeout: 150_000 },
     () => check('lifo', 8, 130_000),
+  );
+
+  it(
+    'on a queue with flow control: pause, resume and the rate limit deliver exactly what the token bucket allows',
+    { timeout: 150_000 },
+    () => checkLimits([engine, other], clock, 15, 130_000),
   );
 
   it(

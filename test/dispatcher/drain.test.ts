@@ -58,6 +58,24 @@ const deps = (invoke: Invoker): DispatchDeps => ({
 const always = () => true;
 
 describe('drain', () => {
+  it('invokes no consumer of a paused queue, and drains it once resumed', async () => {
+    const consumer = await backlog(4, { batchSize: 2, concurrency: 2 });
+    await engine.pauseQueue(consumer.queue);
+    const { state, invoke } = trackingInvoker(1);
+    const paused = await drain(deps(invoke), consumer, { limiter: new InProcessSlots(), hasTimeFor: always });
+    expect(paused).toEqual({ batches: 0, messages: 0 });
+    expect(state.messages).toBe(0);
+    expect((await engine.getQueue(consumer.queue)).counts).toMatchObject({ ready: 4, inFlight: 0 });
+
+    await engine.resumeQueue(consumer.queue);
+    const resumed = await drain(deps(invoke), consumer, {
+      limiter: new InProcessSlots(),
+      hasTimeFor: always,
+    });
+    expect(resumed).toEqual({ batches: 2, messages: 4 });
+    expect((await engine.getQueue(consumer.queue)).counts.total).toBe(0);
+  });
+
   it('delivers a backlog with at most `concurrency` batches at once', async () => {
     const consumer = await backlog(12, { batchSize: 2, concurrency: 3 });
     const { state, invoke } = trackingInvoker(10, 3);

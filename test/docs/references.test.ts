@@ -29,9 +29,11 @@ describe('the docs', () => {
     const api = readFileSync(join(repoRoot, 'docs/api.md'), 'utf8');
     expect(api).toMatch(/^# Postbox HTTP API, version 1/);
     expect(api).not.toContain('Additions');
-    // Flow control is not built yet; the SQS endpoint and schedules are (their sections describe them).
-    expect(api).not.toMatch(/\/pause|rateLimit/);
+    // Per-group limits are not built yet (the SQS endpoint, schedules, pause and rateLimit are).
+    expect(api).not.toMatch(/groupLimits/);
     expect(api).toContain('### `PUT /v1/schedules/{name}` — create or replace');
+    expect(api).toMatch(/\/pause/);
+    expect(api).toMatch(/`rateLimit`/);
   });
 
   it.each(docs)('%s: every relative link points at a file of the repository', (doc) => {
@@ -99,6 +101,8 @@ const ownErrors: Record<string, string[]> = {
   'DELETE /v1/queues/{queue}': ['404', '409'],
   'GET /v1/queues': [],
   'POST /v1/queues/{queue}/purge': ['404'],
+  'POST /v1/queues/{queue}/pause': ['404'],
+  'POST /v1/queues/{queue}/resume': ['404'],
   'POST /v1/queues/{queue}/redrive': ['404'],
   'POST /v1/queues/{queue}/messages': ['404', '429'],
   'POST /v1/queues/{queue}/messages/batch': ['404'],

@@ -105,6 +105,28 @@ describe('local consumers', { timeout: 60_000 }, () => {
     await until(async () => (await engine.getQueue(queue)).counts.total === 0);
   });
 
+  it('does not invoke the handler while the queue is paused; publishes wait and flow on resume', async () => {
+    const queue = queueName('paused');
+    await http('PUT', `/v1/queues/${queue}`, {});
+    expect((await http('POST', `/v1/queues/${queue}/pause`)).status).toBe(204);
+    const seen: string[] = [];
+    await run([toConsumer(queue, 'fn')], {
+      fn: async (event: SQSEvent) => {
+        for (const record of event.Records) seen.push(record.body);
+      },
+    });
+    for (const n of [1, 2, 3]) await http('POST', `/v1/queues/${queue}/messages`, { body: n });
+    // The workers' long polls look again every half second at most: two rounds of them.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(seen).toEqual([]);
+    const browse = await http('GET', `/v1/queues/${queue}/messages?state=ready`);
+    expect(browse.body.messages.map((m: { receiveCount: number }) => m.receiveCount)).toEqual([0, 0, 0]);
+
+    expect((await http('POST', `/v1/queues/${queue}/resume`)).status).toBe(204);
+    await until(() => seen.length === 3);
+    expect(seen).toEqual(['1', '2', '3']);
+  });
+
   it('redelivers a failing message and dead-letters it after maxReceiveCount', async () => {
     const [queue, dlq] = [queueName('fail'), queueName('dlq')];
     await http('PUT', `/v1/queues/${dlq}`, {});

@@ -1,16 +1,34 @@
 /**
- * `postbox queues list|create|get|delete|purge` and `postbox redrive`.
+ * `postbox queues list|create|get|delete|purge|pause|resume` and `postbox redrive`.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Queue, QueueOptions, QueueWithCounts } from '../../src/types';
 import { action, clientOf, globalsOf, integer } from '../context';
 import { display, keyValues, print, printJson, table } from '../output';
 
-/** `none` clears a setting (null), anything else goes through `parse`. */
+/**
+ * `none` clears a setting (null), anything else goes through `parse`. Commander turns a parsed
+ * null into '' (or true), so `none` travels as a marker that `cleared` makes null again.
+ */
+const NONE = Symbol('none');
 const orNone =
   <T>(parse: (text: string) => T) =>
-  (text: string): T | null =>
-    text === 'none' ? null : parse(text);
+  (text: string): T | typeof NONE =>
+    text === 'none' ? NONE : parse(text);
+const cleared = <T>(value: T | typeof NONE): T | null => (value === NONE ? null : value);
+
+/** `--rate-limit 10` (10 a second), `10:50` (burst 50), `0.5`, or `none`. */
+export const rateLimit = (text: string): NonNullable<QueueOptions['rateLimit']> => {
+  const match = /^(\d+(?:\.\d+)?)(?::(\d+))?$/.exec(text.trim());
+  const perSecond = Number(match?.[1]);
+  const burst = match?.[2] === undefined ? undefined : Number(match[2]);
+  if (!match || !(perSecond > 0) || (burst !== undefined && burst < 1)) {
+    throw new InvalidArgumentError(
+      'Not a rate: messages per second above 0, optionally :burst (e.g. 10 or 10:50).',
+    );
+  }
+  return burst === undefined ? { perSecond } : { perSecond, burst };
+};
 
 const queueName = (text: string) => {
   if (!/^[A-Za-z0-9_-]{1,80}$/.test(text)) throw new InvalidArgumentError('Not a queue name.');
@@ -20,26 +38,28 @@ const queueName = (text: string) => {
 interface QueueFlags {
   order?: 'fifo' | 'lifo';
   visibilityTimeout?: number;
-  maxReceiveCount?: number | null;
-  deadLetterQueue?: string | null;
+  maxReceiveCount?: number | typeof NONE;
+  deadLetterQueue?: string | typeof NONE;
   delay?: number;
   retention?: number;
   maxMessages?: number;
   dedupWindow?: number;
   shards?: number;
+  rateLimit?: NonNullable<QueueOptions['rateLimit']> | typeof NONE;
 }
 
 function queueOptions(flags: QueueFlags): QueueOptions {
   const options: QueueOptions = {};
   if (flags.order !== undefined) options.order = flags.order;
   if (flags.visibilityTimeout !== undefined) options.visibilityTimeoutSeconds = flags.visibilityTimeout;
-  if (flags.maxReceiveCount !== undefined) options.maxReceiveCount = flags.maxReceiveCount;
-  if (flags.deadLetterQueue !== undefined) options.deadLetterQueue = flags.deadLetterQueue;
+  if (flags.maxReceiveCount !== undefined) options.maxReceiveCount = cleared(flags.maxReceiveCount);
+  if (flags.deadLetterQueue !== undefined) options.deadLetterQueue = cleared(flags.deadLetterQueue);
   if (flags.delay !== undefined) options.delaySeconds = flags.delay;
   if (flags.retention !== undefined) options.retentionSeconds = flags.retention;
   if (flags.maxMessages !== undefined) options.maxMessages = flags.maxMessages;
   if (flags.dedupWindow !== undefined) options.deduplicationWindowSeconds = flags.dedupWindow;
   if (flags.shards !== undefined) options.shards = flags.shards;
+  if (flags.rateLimit !== undefined) options.rateLimit = cleared(flags.rateLimit);
   return options;
 }
 
@@ -56,6 +76,13 @@ export function queueDetails(queue: Queue | QueueWithCounts): string {
     ['maxMessages', queue.maxMessages === 0 ? '0 (unbounded)' : queue.maxMessages],
     ['deduplicationWindowSeconds', queue.deduplicationWindowSeconds],
     ['shards', queue.shards],
+    [
+      'rateLimit',
+      queue.rateLimit
+        ? `${queue.rateLimit.perSecond}/s${queue.rateLimit.burst === undefined ? '' : `, burst ${queue.rateLimit.burst}`}`
+        : null,
+    ],
+    ['paused', queue.paused],
     ['createdAt', queue.createdAt],
   ];
   if ('counts' in queue) {
@@ -69,7 +96,9 @@ export function queueDetails(queue: Queue | QueueWithCounts): string {
 }
 
 export function registerQueues(program: Command): void {
-  const queues = program.command('queues').description('List, create, inspect, delete and purge queues');
+  const queues = program
+    .command('queues')
+    .description('List, create, inspect, delete, purge, pause and resume queues');
 
   queues
     .command('list')
@@ -121,6 +150,11 @@ export function registerQueues(program: Command): void {
       'message partitions, about 175 messages/s each (may only grow)',
       integer(1, 1_024),
     )
+    .option(
+      '--rate-limit <rate>',
+      'deliveries per second across all consumers (10, or 10:50 for bursts of 50), or none',
+      orNone(rateLimit),
+    )
     .addHelpText(
       'after',
       '\nExample:\n  postbox queues create orders --dead-letter-queue orders-dlq --max-receive-count 5',
@@ -167,6 +201,30 @@ export function registerQueues(program: Command): void {
         await clientOf(cmd).purgeQueue(name);
         if (globalsOf(cmd).json) return printJson({ purged: name });
         print(`Purged queue ${name}.`);
+      }),
+    );
+
+  queues
+    .command('pause')
+    .description('Pause deliveries: receives answer nothing and consumers are not invoked; publishes go on')
+    .argument('<queue>')
+    .action(
+      action(async (name: string, _flags: object, cmd: Command) => {
+        await clientOf(cmd).pauseQueue(name);
+        if (globalsOf(cmd).json) return printJson({ paused: name });
+        print(`Paused queue ${name}.`);
+      }),
+    );
+
+  queues
+    .command('resume')
+    .description('Resume deliveries of a paused queue')
+    .argument('<queue>')
+    .action(
+      action(async (name: string, _flags: object, cmd: Command) => {
+        await clientOf(cmd).resumeQueue(name);
+        if (globalsOf(cmd).json) return printJson({ resumed: name });
+        print(`Resumed queue ${name}.`);
       }),
     );
 

@@ -65,6 +65,22 @@ interface QueueFormProps {
   save: (name: string, config: Partial<QueueConfig>) => Promise<string>;
 }
 
+/** The rate limit as the API takes it (null: none), or null with the fields' errors noted. */
+function rateField(errors: Errors, perSecondText: string, burstText: string): QueueConfig['rateLimit'] {
+  const burst = integerField(errors, 'rateBurst', burstText, 1);
+  const trimmed = perSecondText.trim();
+  if (trimmed === '') {
+    if (burst !== undefined) errors.rateBurst = 'Needs a rate limit.';
+    return null;
+  }
+  const perSecond = Number(trimmed);
+  if (!/^\d+(\.\d+)?$/.test(trimmed) || !(perSecond > 0)) {
+    errors.ratePerSecond = 'Enter a number above 0.';
+    return null;
+  }
+  return burst === undefined ? { perSecond } : { perSecond, burst };
+}
+
 export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
   const text = (value: number | null | undefined) =>
     value === null || value === undefined ? '' : String(value);
@@ -80,6 +96,8 @@ export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
   }));
   const [deadLetterQueue, setDeadLetterQueue] = useState(queue?.deadLetterQueue ?? '');
   const [maxReceiveCount, setMaxReceiveCount] = useState(text(queue?.maxReceiveCount));
+  const [perSecond, setPerSecond] = useState(text(queue?.rateLimit?.perSecond));
+  const [burst, setBurst] = useState(text(queue?.rateLimit?.burst));
   const [errors, setErrors] = useState<Errors>({});
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(undefined);
@@ -112,6 +130,8 @@ export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
     if (queue || deadLetterQueue !== '')
       config.deadLetterQueue = deadLetterQueue === '' ? null : deadLetterQueue;
     if (queue || receives !== undefined) config.maxReceiveCount = receives ?? null;
+    const rate = rateField(found, perSecond, burst);
+    if (queue || rate !== null) config.rateLimit = rate;
     setErrors(found);
     setFailure(undefined);
     setDone(undefined);
@@ -198,6 +218,24 @@ export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
           error={errors.maxReceiveCount}
           inputMode="numeric"
           hint="1 to 1,000; needs a dead-letter queue"
+        />
+        <TextField
+          id={id('ratePerSecond')}
+          label="Rate limit (messages/s)"
+          value={perSecond}
+          onInput={setPerSecond}
+          error={errors.ratePerSecond}
+          inputMode="text"
+          hint="Deliveries a second across all consumers; empty for none"
+        />
+        <TextField
+          id={id('rateBurst')}
+          label="Burst"
+          value={burst}
+          onInput={setBurst}
+          error={errors.rateBurst}
+          inputMode="numeric"
+          hint="At least 1; default: one second's worth"
         />
       </div>
     </ActionForm>

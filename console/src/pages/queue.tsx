@@ -8,6 +8,7 @@ import { ApiError, api } from '../api';
 import { ConsumersPanel } from '../components/consumers-panel';
 import { type CountSample, CountsChart } from '../components/counts-chart';
 import { MessageList } from '../components/message-list';
+import { PausePanel } from '../components/pause-panel';
 import { PublishForm } from '../components/publish-form';
 import { QueueForm } from '../components/queue-form';
 import { RatesPanel } from '../components/rates-panel';
@@ -58,6 +59,7 @@ export function QueuePage({ name }: { name: string }) {
       </p>
       <h1>
         Queue <span class="mono">{name}</span>
+        {queue?.paused ? <span class="tag paused"> paused</span> : null}
       </h1>
       <ErrorMessage
         error={error}
@@ -89,6 +91,7 @@ export function QueuePage({ name }: { name: string }) {
                 </dl>
                 <CountsChart samples={samples} minutes={CHART_MINUTES} />
               </section>
+              <PausePanel queue={queue} onChanged={changed} />
               <RatesPanel queue={name} refreshMs={REFRESH_MS} />
               <ConsumersPanel queue={name} refreshMs={REFRESH_MS} />
             </div>

@@ -129,6 +129,7 @@ function QueueTable({ queues, counts }: { queues: Queue[]; counts: Record<string
               <tr key={queue.name}>
                 <th scope="row">
                   <a href={href.queue(queue.name)}>{queue.name}</a>
+                  {queue.paused ? <span class="tag paused"> paused</span> : null}
                 </th>
                 <td>{queue.order}</td>
                 <td>{formatSeconds(queue.visibilityTimeoutSeconds)}</td>

@@ -17,6 +17,7 @@ import {
   RedriveResponse,
 } from '../schemas';
 import type { RouteDeps } from './deps';
+import { pauseEndpoints } from './pause';
 import { jsonResponse, withErrors } from './responses';
 
 type PutQueueFields = Partial<QueueConfig>;
@@ -147,6 +148,7 @@ export function queueEndpoints({ engine }: RouteDeps): Endpoint[] {
         return noContent(c);
       },
     }),
+    ...pauseEndpoints(engine),
     defineEndpoint({
       method: 'post',
       path: '/v1/queues/{queue}/redrive',
