@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { deadLetterIfExhausted, isExhausted, withoutDeadLetterQueue } from './dead-letter';
 import type { Clock } from './engine';
+import { ServiceUnavailableError } from './errors';
 import { dueTimersUpTo, messagePartition, orderKeyOf, queueOfPartition, READY_FROM } from './keys';
 import { asMessageItem, isExpired, toDelivered } from './message-item';
 import { availabilityQuery } from './query';
@@ -92,17 +93,28 @@ export class Receiver {
       let lost = 0;
       while (delivered.length < max && candidates.length > 0) {
         const batch = candidates.splice(0, max - delivered.length);
-        const results = await Promise.all(
+        const results = await Promise.allSettled(
           batch.map((candidate) => this.claim(meta, candidate, now, options)),
         );
-        results.forEach((message, i) => {
+        let unavailable: unknown;
+        results.forEach((result, i) => {
+          const message = result.status === 'fulfilled' ? result.value : undefined;
           if (message) delivered.push({ order: orderKeyOf((batch[i] as Candidate).ask), message });
-          else lost++;
+          else if (result.status === 'rejected') {
+            if (!(result.reason instanceof ServiceUnavailableError)) throw result.reason;
+            unavailable ??= result.reason;
+          } else lost++;
         });
+        // Throttled midway: what was claimed is answered (leased or, with auto ack, already
+        // removed: held back, it would wait out its lease or be lost); nothing claimed: 503.
+        if (unavailable !== undefined) {
+          if (delivered.length === 0) throw unavailable;
+          return inDeliveryOrder(delivered);
+        }
       }
       if (lost === 0) break; // the window was simply exhausted: nothing more is available
     }
-    return delivered.sort((a, b) => (a.order < b.order ? -1 : 1)).map(({ message }) => message);
+    return inDeliveryOrder(delivered);
   }
 
   /**
@@ -293,3 +305,6 @@ function shuffle<T>(items: T[]): void {
 
 /** Thrown inside a receive's find when the queue's dead-letter queue does not exist. */
 class DeadLetterQueueGone extends Error {}
+
+const inDeliveryOrder = (delivered: { order: string; message: DeliveredMessage }[]) =>
+  delivered.sort((a, b) => (a.order < b.order ? -1 : 1)).map(({ message }) => message);
