@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 describe('the dispatcher under throttling', () => {
-  it('backs off and drains the whole backlog when the store answers 503', async () => {
+  it('backs off and drains the whole backlog when the store answers 503, and acks each message once', async () => {
     const queue = queueName('drain');
     await engine.putQueue(queue, {});
     const total = 20;
@@ -54,6 +54,8 @@ describe('the dispatcher under throttling', () => {
     expect(proxy.take().throttled).not.toEqual({});
     expect(result.messages).toBe(total);
     expect(handled.size).toBe(total);
+    // Throttled acks were tried again while the leases held: no handler ran a message twice.
+    expect([...handled.values()].every((times) => times === 1)).toBe(true);
     proxy.setLimit(1_000);
     expect((await engine.getQueue(queue)).counts.total).toBe(0);
   });
