@@ -14,6 +14,7 @@ import {
   type QueryCommandOutput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { ActiveQueues } from './active-queues';
 import { deadLetterIfExhausted } from './dead-letter';
 import type { Clock } from './engine';
 import { QueueNotFoundError, ServiceUnavailableError } from './errors';
@@ -25,7 +26,6 @@ import {
   queueMetaKey,
   READY_FROM,
   READY_TO,
-  REGISTRY_PK,
   TIMERS_TO,
 } from './keys';
 import { availabilityQuery, queryAll } from './query';
@@ -57,6 +57,7 @@ export class DueWork {
     private readonly metas: QueueMetaCache,
     private readonly clock: Clock,
     private readonly signals: Signals,
+    private readonly active: ActiveQueues = new ActiveQueues(store, metas, clock),
   ) {}
 
   async run(): Promise<void> {
@@ -67,9 +68,11 @@ export class DueWork {
     // first failure is reported once every queue had its turn (the store being unavailable ends
     // the run at once: every other queue would fail the same way).
     let failure: unknown;
-    for await (const queue of this.queueNames()) {
+    // Only queues marked active (active-queues.ts): an idle queue costs the sweep nothing.
+    for (const marker of await this.active.markers()) {
       try {
-        await this.workOn(queue, now, sweepRetention);
+        const meta = await this.workOn(marker.queue, now, sweepRetention);
+        await this.active.settle(marker, meta && messagePartition(marker.queue, meta.inc), now);
       } catch (error) {
         if (error instanceof ServiceUnavailableError) throw error;
         failure ??= error;
@@ -115,16 +118,6 @@ export class DueWork {
     );
     const ask = next.Items?.[0] ? String(fromAttributes(next.Items[0])?.ask) : undefined;
     return { nextDueAt: ask === undefined ? null : (dueOfTimer(ask) ?? null) };
-  }
-
-  private async *queueNames(): AsyncGenerator<string> {
-    const registry = queryAll(this.store, {
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-      ExpressionAttributeValues: toAttributes({ ':pk': REGISTRY_PK }),
-      ProjectionExpression: '#sk',
-    });
-    for await (const { sk } of registry) yield String(sk);
   }
 
   /** Moves due delayed messages and expired leases into the ready range, at their old place. */

@@ -13,6 +13,9 @@
  *   pk = Q#<queue>#<inc>      sk = W#<group>#<seq>    a member waiting behind its group's head
  *   pk = Q#<queue>            sk = D#<gen>#<dedup id> deduplication record of the queue's generation
  *   pk = TOPICS               sk = <topic>            a topic and its subscriptions
+ *   pk = ACTIVE               sk = <queue>            "this queue may have messages or timed work":
+ *                                                     the minute sweep reads these, not the registry
+ *   pk = ACTIVE               sk = #ADOPTED           every queue older than the markers was marked once
  *
  * Availability index (apk = message pk, ask):
  *   R<9-priority><order>                 ready, in delivery order
@@ -129,3 +132,8 @@ export function dueOfTimer(ask: string): number | undefined {
 export function orderKeyOf(ask: string): string {
   return ask.startsWith('R') ? ask.slice(1) : ask.slice(1 + TIME_DIGITS);
 }
+
+/** Active-queue markers (active-queues.ts): what the timed work's sweep visits. */
+export const ACTIVE_PK = 'ACTIVE';
+export const ADOPTED_SK = '#ADOPTED';
+export const activeKey = (queue: string) => ({ pk: ACTIVE_PK, sk: queue });
