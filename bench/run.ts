@@ -14,6 +14,7 @@ import { renderChart } from './chart';
 import { startStore } from './harness';
 import { takeFailures, takeUnavailable } from './http';
 import { measureIdle } from './idle';
+import { runManyQueuesBench } from './many-queues';
 import {
   type ConcurrencyResults,
   measureBacklog,
@@ -100,6 +101,10 @@ async function main(): Promise<void> {
   // `--scale` is a run of its own (scale-run.ts): one queue under the simulated partition limit.
   if (process.argv.includes('--scale')) {
     await runScaleBench();
+    return;
+  }
+  if (process.argv.includes('--many-queues')) {
+    await runManyQueuesBench();
     return;
   }
   const quick = process.argv.includes('--quick');

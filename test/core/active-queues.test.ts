@@ -62,6 +62,9 @@ describe('the sweep over active queues', () => {
     // As if written before markers existed: no marker, no #ADOPTED.
     const { DeleteItemCommand } = await import('@aws-sdk/client-dynamodb');
     await client.send(new DeleteItemCommand({ TableName: tableName, Key: toAttributes(activeKey(queue)) }));
+    await client.send(
+      new DeleteItemCommand({ TableName: tableName, Key: toAttributes(activeKey('#ADOPTED')) }),
+    );
     const fresh = new DynamoEngine({ client, tableName, clock });
     clock.advance(31_000);
     await fresh.runDueWork();
