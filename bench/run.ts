@@ -14,6 +14,7 @@ import { renderChart } from './chart';
 import { startStore } from './harness';
 import { takeFailures, takeUnavailable } from './http';
 import { measureIdle } from './idle';
+import { runManyQueuesBench } from './many-queues';
 import {
   type ConcurrencyResults,
   measureBacklog,
@@ -28,6 +29,7 @@ import {
 } from './phases';
 import { measureRate } from './rate';
 import { chartPanels, judgeBars, type Results, renderTable } from './report';
+import { runScaleBench } from './scale-run';
 
 /** CI-sized: the backlog is a fifth of the bar's (its bar is then reported, not judged). */
 const QUICK: Sizes = {
@@ -100,6 +102,15 @@ async function timed<T>(name: string, run: () => Promise<T>): Promise<T> {
 }
 
 async function main(): Promise<void> {
+  // `--scale` is a run of its own (scale-run.ts): one queue under the simulated partition limit.
+  if (process.argv.includes('--scale')) {
+    await runScaleBench();
+    return;
+  }
+  if (process.argv.includes('--many-queues')) {
+    await runManyQueuesBench();
+    return;
+  }
   const quick = process.argv.includes('--quick');
   const sizes = quick ? QUICK : FULL;
   const budget = BUDGET_MS[quick ? 'quick' : 'full'];

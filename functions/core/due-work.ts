@@ -14,19 +14,12 @@ import {
   type QueryCommandOutput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { ActiveQueues } from './active-queues';
 import { deadLetterIfExhausted } from './dead-letter';
 import { dedupPartitions } from './dedup-keys';
 import type { Clock } from './engine';
 import { QueueNotFoundError, ServiceUnavailableError } from './errors';
-import {
-  DEDUP_SK_PREFIX,
-  dueOfTimer,
-  dueTimersUpTo,
-  READY_FROM,
-  READY_TO,
-  REGISTRY_PK,
-  TIMERS_TO,
-} from './keys';
+import { DEDUP_SK_PREFIX, dueOfTimer, dueTimersUpTo, READY_FROM, READY_TO, TIMERS_TO } from './keys';
 import { availabilityQuery, queryAll } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { dropExpired } from './remove';
@@ -57,6 +50,7 @@ export class DueWork {
     private readonly metas: QueueMetaCache,
     private readonly clock: Clock,
     private readonly signals: Signals,
+    private readonly active: ActiveQueues = new ActiveQueues(store, metas, clock),
   ) {}
 
   async run(): Promise<void> {
@@ -67,9 +61,11 @@ export class DueWork {
     // first failure is reported once every queue had its turn (the store being unavailable ends
     // the run at once: every other queue would fail the same way).
     let failure: unknown;
-    for await (const queue of this.queueNames()) {
+    // Only queues marked active (active-queues.ts): an idle queue costs the sweep nothing.
+    for (const marker of await this.active.markers()) {
       try {
-        await this.workOn(queue, now, sweepRetention);
+        const meta = await this.workOn(marker.queue, now, sweepRetention);
+        await this.active.settle(marker, meta, now);
       } catch (error) {
         if (error instanceof ServiceUnavailableError) throw error;
         failure ??= error;
@@ -124,16 +120,6 @@ export class DueWork {
     );
     const ask = next.Items?.[0] ? String(fromAttributes(next.Items[0])?.ask) : undefined;
     return ask === undefined ? null : (dueOfTimer(ask) ?? null);
-  }
-
-  private async *queueNames(): AsyncGenerator<string> {
-    const registry = queryAll(this.store, {
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-      ExpressionAttributeValues: toAttributes({ ':pk': REGISTRY_PK }),
-      ProjectionExpression: '#sk',
-    });
-    for await (const { sk } of registry) yield String(sk);
   }
 
   /** Moves due delayed messages and expired leases into the ready range, at their old place. */

@@ -3,6 +3,7 @@
  * browse, due work) to one store, one clock and one set of in-process signals.
  */
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ActiveQueues } from './active-queues';
 import { Browser } from './browse';
 import { DueWork } from './due-work';
 import type { Clock, Engine, PublishOptions } from './engine';
@@ -69,6 +70,7 @@ export class DynamoEngine implements Engine {
   private readonly topics: Topics;
   private readonly schedules: Schedules;
   private readonly pauser: Pauser;
+  private readonly active: ActiveQueues;
 
   constructor(options: DynamoEngineOptions) {
     const clock = options.clock ?? Date.now;
@@ -83,7 +85,8 @@ export class DynamoEngine implements Engine {
     this.receiver = new Receiver(this.store, this.metas, clock, signals, hints);
     this.leases = new Leases(this.store, this.metas, clock, signals);
     this.browser = new Browser(this.store, this.metas, clock);
-    this.dueWork = new DueWork(this.store, this.metas, clock, signals);
+    this.active = new ActiveQueues(this.store, this.metas, clock);
+    this.dueWork = new DueWork(this.store, this.metas, clock, signals, this.active);
     this.rescheduler = new Rescheduler(this.store, this.metas, clock, signals);
     this.redriver = new Redriver(this.store, this.metas, clock, signals);
     this.messageRedriver = new MessageRedriver(this.store, this.metas, clock, signals);
@@ -91,8 +94,11 @@ export class DynamoEngine implements Engine {
     this.pauser = new Pauser(this.store, this.metas, signals);
   }
 
-  putQueue(name: string, fields: QueueFields) {
-    return this.queues.put(name, fields);
+  async putQueue(name: string, fields: QueueFields) {
+    const result = await this.queues.put(name, fields);
+    // Marked when created, so that the first publishes in this process need no marker of their own.
+    await this.active.mark(name);
+    return result;
   }
 
   async getQueue(name: string): Promise<Queue & { counts: QueueCounts }> {
@@ -121,20 +127,23 @@ export class DynamoEngine implements Engine {
   }
 
   async publish(queue: string, input: PublishInput, options?: PublishOptions): Promise<PublishResult> {
+    await this.active.beforeMessages(queue);
     const [result] = await this.publisher.publish(queue, [input], options);
     if (!result?.ok) throw result?.error ?? new Error('publish returned no result');
     return result.value;
   }
 
-  publishBatch(
+  async publishBatch(
     queue: string,
     inputs: PublishInput[],
     options?: PublishOptions,
   ): Promise<BatchEntry<PublishResult>[]> {
+    await this.active.beforeMessages(queue);
     return this.publisher.publish(queue, inputs, options);
   }
 
-  receive(queue: string, options: ReceiveOptions): Promise<DeliveredMessage[]> {
+  async receive(queue: string, options: ReceiveOptions): Promise<DeliveredMessage[]> {
+    await this.active.beforeDeadLetters(queue);
     return this.receiver.receive(queue, options);
   }
 
@@ -146,7 +155,8 @@ export class DynamoEngine implements Engine {
     return this.leases.ackBatch(queue, receipts);
   }
 
-  release(queue: string, receipt: string, delaySeconds: number) {
+  async release(queue: string, receipt: string, delaySeconds: number) {
+    await this.active.beforeDeadLetters(queue);
     return this.leases.release(queue, receipt, delaySeconds);
   }
 
@@ -173,12 +183,15 @@ export class DynamoEngine implements Engine {
     return this.rescheduler.reschedule(queue, id, input);
   }
 
-  redrive(queue: string, options: { to?: string; maxMessages?: number }) {
+  async redrive(queue: string, options: { to?: string; maxMessages?: number }) {
+    if (options.to) await this.active.beforeMessages(options.to);
     return this.redriver.redrive(queue, options);
   }
 
-  redriveMessage(queue: string, id: string, options: { to?: string }) {
-    return this.messageRedriver.redrive(queue, id, options);
+  async redriveMessage(queue: string, id: string, options: { to?: string }) {
+    const result = await this.messageRedriver.redrive(queue, id, options);
+    await this.active.mark(result.queue);
+    return result;
   }
 
   putTopic(name: string, subscriptions: Subscription[]) {
@@ -197,8 +210,11 @@ export class DynamoEngine implements Engine {
     return this.topics.delete(name);
   }
 
-  publishToTopic(topic: string, input: PublishInput): Promise<TopicPublishResult> {
-    return this.topics.publish(topic, input);
+  async publishToTopic(topic: string, input: PublishInput): Promise<TopicPublishResult> {
+    const result = await this.topics.publish(topic, input);
+    // After the fact (the subscribed queues are known only now): see active-queues.ts.
+    for (const delivery of result.deliveries) await this.active.mark(delivery.queue);
+    return result;
   }
 
   putSchedule(name: string, input: ScheduleInput) {

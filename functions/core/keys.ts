@@ -22,6 +22,9 @@
  *                                                         (shard 0 keeps `seq` on #META)
  *   pk = Q#<queue>#dedup#<h>  sk = D#<gen>#<dedup id>     deduplication record, h = hash(id) mod 64
  * A group lives in one shard (its G# item is there); receipts of shard s > 0 name it (receipts.ts).
+ *   pk = ACTIVE               sk = <queue>            "this queue may have messages or timed work":
+ *                                                     the minute sweep reads these, not the registry
+ *   pk = ACTIVE               sk = #ADOPTED           every queue older than the markers was marked once
  *
  * Availability index (apk = message pk, ask):
  *   R<9-priority><order>                 ready, in delivery order
@@ -188,3 +191,7 @@ export const scheduleDueKey = (nextAt: number, name: string) => `S${pad(nextAt, 
 export const SCHEDULES_DUE_FROM = 'S';
 export const schedulesDueUpTo = (now: number) => `S${pad(now, TIME_DIGITS)}~`;
 export const SCHEDULES_DUE_TO = 'S~';
+/** Active-queue markers (active-queues.ts): what the timed work's sweep visits. */
+export const ACTIVE_PK = 'ACTIVE';
+export const ADOPTED_SK = '#ADOPTED';
+export const activeKey = (queue: string) => ({ pk: ACTIVE_PK, sk: queue });

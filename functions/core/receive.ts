@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { deadLetterIfExhausted, isExhausted, withoutDeadLetterQueue } from './dead-letter';
 import type { Clock } from './engine';
+import { ServiceUnavailableError } from './errors';
 import { FlowControl } from './flow/flow-control';
 import {
   dueTimersUpTo,
@@ -134,20 +135,34 @@ export class Receiver {
       let lost = 0;
       while (used < granted && candidates.length > 0) {
         const batch = candidates.splice(0, granted - used);
-        const results = await Promise.all(
+        const results = await Promise.allSettled(
           batch.map((candidate) => this.claim(meta, candidate, now, options)),
         );
-        results.forEach((message, i) => {
+        let unavailable: unknown;
+        results.forEach((result, i) => {
+          const message = result.status === 'fulfilled' ? result.value : undefined;
           if (message) {
             delivered.push({ order: orderKeyOf((batch[i] as Candidate).ask), message });
             used++;
+          } else if (result.status === 'rejected') {
+            if (!(result.reason instanceof ServiceUnavailableError)) throw result.reason;
+            unavailable ??= result.reason;
           } else lost++;
         });
+        // Throttled midway: what was claimed is answered (leased or, with auto ack, already
+        // removed: held back, it would wait out its lease or be lost); nothing claimed: 503.
+        // Unused tokens go back if the store takes them now; if not, the queue delivers a little
+        // under its rate for a moment, never over it.
+        if (unavailable !== undefined) {
+          await this.flow.giveBack(meta, granted - used).catch(() => undefined);
+          if (delivered.length === 0) throw unavailable;
+          return inDeliveryOrder(delivered);
+        }
       }
       await this.flow.giveBack(meta, granted - used);
       if (lost === 0 || granted === 0) break; // the window was simply exhausted, or no token
     }
-    return delivered.sort((a, b) => (a.order < b.order ? -1 : 1)).map(({ message }) => message);
+    return inDeliveryOrder(delivered);
   }
 
   /**
@@ -344,3 +359,6 @@ function shuffle<T>(items: T[]): void {
 
 /** Thrown inside a receive's find when the queue's dead-letter queue does not exist. */
 class DeadLetterQueueGone extends Error {}
+
+const inDeliveryOrder = (delivered: { order: string; message: DeliveredMessage }[]) =>
+  delivered.sort((a, b) => (a.order < b.order ? -1 : 1)).map(({ message }) => message);

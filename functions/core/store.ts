@@ -43,6 +43,25 @@ export function isUnavailable(error: unknown): boolean {
   );
 }
 
+// Cancellation reasons that are the store's load, not a condition: nothing was written.
+const THROTTLED_REASONS = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded']);
+
+/**
+ * A transaction DynamoDB cancelled because a partition it writes is over its limit (and for no
+ * condition). The SDK does not retry these (TransactionCanceledException is not a throttling
+ * error to it), so the store does, like the SDK retries a throttled single write.
+ */
+export function isThrottledCancellation(error: unknown): boolean {
+  if (!(error instanceof TransactionCanceledException)) return false;
+  const codes = (error.CancellationReasons ?? []).map((reason) => String(reason.Code));
+  return codes.some((code) => THROTTLED_REASONS.has(code)) && !codes.includes('ConditionalCheckFailed');
+}
+
+/** Attempts of a transaction cancelled for throttling, the SDK's default for throttled requests. */
+const THROTTLED_TRANSACTION_ATTEMPTS = 3;
+/** Full-jitter backoff after a throttled transaction, as the SDK's for throttling (500 ms base). */
+const throttledBackoffMs = (attempt: number) => Math.random() * Math.min(20_000, 500 * 2 ** (attempt - 1));
+
 export class Store {
   constructor(
     readonly client: DynamoDBClient,
@@ -50,11 +69,18 @@ export class Store {
   ) {}
 
   async send<T>(command: AnyCommand): Promise<T> {
-    try {
-      return (await this.client.send(command)) as T;
-    } catch (error) {
-      if (isUnavailable(error)) throw new ServiceUnavailableError(undefined, { cause: error });
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.client.send(command)) as T;
+      } catch (error) {
+        const throttled = isThrottledCancellation(error);
+        if (throttled && attempt < THROTTLED_TRANSACTION_ATTEMPTS) {
+          await sleep(throttledBackoffMs(attempt));
+          continue;
+        }
+        if (throttled || isUnavailable(error)) throw new ServiceUnavailableError(undefined, { cause: error });
+        throw error;
+      }
     }
   }
 }
@@ -78,7 +104,8 @@ export interface Cancellation {
  * What a failed store request means, decided here and nowhere else:
  * - `condition`: a single write's condition failed (`oldItem` when it asked for ALL_OLD);
  * - `cancelled`: a transaction was cancelled (a condition or a concurrent transaction);
- * - `unavailable`: throttling, a timeout, an unreachable store (a retry may clear it);
+ * - `unavailable`: throttling (a transaction cancelled for it too), a timeout, an unreachable
+ *   store (a retry may clear it);
  * - `other`: anything else (a bug or a bad request): callers rethrow it as it is.
  */
 export type StoreFault =
@@ -91,6 +118,7 @@ export function classify(error: unknown): StoreFault {
   if (error instanceof ConditionalCheckFailedException) {
     return { kind: 'condition', oldItem: fromAttributes(error.Item) };
   }
+  if (isThrottledCancellation(error)) return { kind: 'unavailable' };
   if (error instanceof TransactionCanceledException) {
     const reasons = error.CancellationReasons ?? [];
     const failedIndex = reasons.findIndex((reason) => reason.Code === 'ConditionalCheckFailed');

@@ -8,9 +8,11 @@ import {
   type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
+  PutItemCommand,
   ResourceInUseException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
+import { ACTIVE_PK, ADOPTED_SK } from './keys';
 
 /** Attribute and index names shared by the engine and infra/. */
 export const TABLE = {
@@ -61,6 +63,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
 
 /** Creates the table when it is missing and waits until it is active. Idempotent. */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  let created = false;
   try {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     if (Table?.TableStatus === 'ACTIVE') return;
@@ -68,6 +71,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     if (!(error instanceof ResourceNotFoundException)) throw error;
     try {
       await client.send(new CreateTableCommand(tableDefinition(tableName)));
+      created = true;
     } catch (createError) {
       if (!(createError instanceof ResourceInUseException)) throw createError;
     }
@@ -76,6 +80,15 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     if (Table?.TableStatus === 'ACTIVE') break;
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  // A new table has no queues from before the active-queue markers: nothing to adopt (active-queues.ts).
+  if (created) {
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { [TABLE.partitionKey]: { S: ACTIVE_PK }, [TABLE.sortKey]: { S: ADOPTED_SK } },
+      }),
+    );
   }
   // TTL is deliberately not enabled here: on DynamoDB Local an expired item that lacks an index's
   // key attributes is never deleted and blocks every other TTL deletion of the table, and Postbox

@@ -14,7 +14,8 @@
  */
 import type { SQSEvent } from 'aws-lambda';
 import type { Clock, Engine } from '../core/engine';
-import { ReceiptExpiredError } from '../core/errors';
+import { ReceiptExpiredError, ServiceUnavailableError } from '../core/errors';
+import { sleep } from '../core/store';
 import type { DeliveredMessage } from '../core/types';
 import { type Consumer, consumerId } from './consumer';
 import { toSqsEvent } from './sqs-event';
@@ -145,18 +146,32 @@ interface Settled {
   errors: number;
 }
 
+/** Attempts of an ack the store refused for its load: the handler's work is done, keep it done. */
+const ACK_ATTEMPTS = 6;
+const ackBackoffMs = (attempt: number) => Math.random() * Math.min(2_000, 100 * 2 ** attempt);
+
 async function ackAll(engine: Engine, queue: string, messages: DeliveredMessage[]): Promise<Settled> {
   const settled: Settled = { done: 0, expired: 0, errors: 0 };
-  if (messages.length === 0) return settled;
-  try {
-    const results = await engine.ackBatch(
-      queue,
-      messages.map((message) => message.receipt as string),
-    );
-    for (const result of results) count(settled, result.ok ? undefined : result.error);
-  } catch {
-    // The store failed the whole request: the leases end by themselves and the messages return.
-    settled.errors += messages.length;
+  let pending = messages.map((message) => message.receipt as string);
+  // A throttled ack is tried again while the leases hold: given up, the messages would come
+  // back when their leases end and the handler would do them twice.
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    const last = attempt === ACK_ATTEMPTS - 1;
+    let again: string[] = [];
+    try {
+      const results = await engine.ackBatch(queue, pending);
+      results.forEach((result, i) => {
+        const error = result.ok ? undefined : result.error;
+        if (error instanceof ServiceUnavailableError && !last) again.push(pending[i] as string);
+        else count(settled, error);
+      });
+    } catch (error) {
+      if (error instanceof ServiceUnavailableError && !last) again = pending;
+      // The store failed the whole request: the leases end by themselves and the messages return.
+      else settled.errors += pending.length;
+    }
+    pending = again;
+    if (pending.length > 0) await sleep(ackBackoffMs(attempt));
   }
   return settled;
 }

@@ -6,9 +6,16 @@
  * It starts with one worker and adds one each time a worker claims a full batch, up to
  * `concurrency`: a quiet queue costs one slot and one receive, a backlog fans out.
  */
+import { ServiceUnavailableError } from '../core/errors';
+import { sleep } from '../core/store';
 import type { Consumer } from './consumer';
 import { claimBatch, type DispatchDeps, processBatch } from './dispatch';
 import type { ConcurrencyLimiter } from './slots';
+
+/** Throttled rounds in a row a worker waits out before it gives up (about 10 s of backoff in all). */
+const MAX_UNAVAILABLE_IN_A_ROW = 8;
+/** Full jitter, 100 ms doubling up to 2 s (the API's Retry-After is 1 s). */
+const unavailableBackoffMs = (inARow: number) => Math.random() * Math.min(2_000, 100 * 2 ** inARow);
 
 export interface DrainOptions {
   limiter: ConcurrencyLimiter;
@@ -33,12 +40,16 @@ export async function drain(
   };
 
   async function work(): Promise<void> {
+    // The store throttling (503 from the engine once the SDK's retries are spent): back off and
+    // go on while there is time, rather than leave the backlog to the next invocation.
+    let unavailableInARow = 0;
     for (;;) {
       if (!options.hasTimeFor(consumer)) return;
       const slot = await options.limiter.acquire(consumer);
       if (!slot) return;
       let claimed = 0;
       let recheck = false;
+      let throttled = false;
       try {
         const batch = await claimBatch(deps.engine, consumer);
         claimed = batch.length;
@@ -48,8 +59,17 @@ export async function drain(
           result.messages += claimed;
           await processBatch(deps, consumer, batch);
         }
+        unavailableInARow = 0;
+      } catch (error) {
+        if (!(error instanceof ServiceUnavailableError) || ++unavailableInARow > MAX_UNAVAILABLE_IN_A_ROW)
+          throw error;
+        throttled = true;
       } finally {
         recheck = await slot.release();
+      }
+      if (throttled) {
+        await sleep(unavailableBackoffMs(unavailableInARow));
+        continue;
       }
       // Empty queue: done, unless another dispatcher was turned away meanwhile and counts on us.
       if (claimed === 0 && !recheck) return;
