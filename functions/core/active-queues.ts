@@ -1,7 +1,8 @@
 /**
- * Which queues the timed work's sweep visits: those with a marker `ACTIVE` / `<queue>` ("this
+ * Which queues the timed work's sweep visits: those with a marker `ACTIVE#<h>` / `<queue>` ("this
  * queue may have messages or timed work"), not every queue in the registry, so 10,000 idle
- * queues cost the sweep one Query of an (almost) empty partition, not 10,000 reads.
+ * queues cost the sweep 16 Queries of (almost) empty partitions, not 10,000 reads. The markers
+ * are spread over 16 partitions by the queue's name (keys.ts), so no partition is hot.
  *
  * - **Marking.** When a queue is created or updated, and before it gets a message (publish,
  *   batch publish), the engine puts its
@@ -18,10 +19,13 @@
  *   `touchedAt` condition: the marker stays) or after it (the marker is back). `STALE_MS` leaves
  *   two minutes for clocks that disagree. (test/core/active-queues.test.ts)
  * - **Adoption.** Queues written before markers existed are marked once, by the first sweep
- *   that finds no `#ADOPTED` item: one pass over the registry, then `#ADOPTED` is put.
+ *   that finds no `#ADOPTED` item (one GetItem per process): one pass over the registry, then
+ *   `#ADOPTED` is put.
  */
 import {
   DeleteItemCommand,
+  GetItemCommand,
+  type GetItemCommandOutput,
   PutItemCommand,
   QueryCommand,
   type QueryCommandOutput,
@@ -29,7 +33,15 @@ import {
 import { dedupPartitions } from './dedup-keys';
 import type { Clock } from './engine';
 import { QueueNotFoundError } from './errors';
-import { ACTIVE_PK, ADOPTED_SK, activeKey, DEDUP_SK_PREFIX, MESSAGE_SK_PREFIX, REGISTRY_PK } from './keys';
+import {
+  ACTIVE_SLOTS,
+  activeKey,
+  activePartition,
+  adoptedKey,
+  DEDUP_SK_PREFIX,
+  MESSAGE_SK_PREFIX,
+  REGISTRY_PK,
+} from './keys';
 import { queryAll } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { partitionsOf } from './shards';
@@ -85,26 +97,31 @@ export class ActiveQueues {
 
   /** The marked queues (after adopting the queues older than markers, once per table). */
   async markers(): Promise<ActiveMarker[]> {
-    const read = async () => {
-      const items: { sk: string; touchedAt: number }[] = [];
-      for await (const item of queryAll(this.store, {
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#touchedAt': 'touchedAt' },
-        ExpressionAttributeValues: toAttributes({ ':pk': ACTIVE_PK }),
-        ProjectionExpression: '#sk, #touchedAt',
-      }))
-        items.push({ sk: String(item.sk), touchedAt: Number(item.touchedAt) });
-      return items;
-    };
-    let items = await read();
-    if (!this.adopted && !items.some((item) => item.sk === ADOPTED_SK)) {
-      await this.adopt();
-      items = await read();
+    if (!this.adopted) {
+      const { Item } = await this.store.send<GetItemCommandOutput>(
+        new GetItemCommand({
+          TableName: this.store.tableName,
+          Key: toAttributes(adoptedKey),
+          ConsistentRead: true,
+        }),
+      );
+      if (Item === undefined) await this.adopt();
+      this.adopted = true;
     }
-    this.adopted = true;
-    return items
-      .filter((item) => item.sk !== ADOPTED_SK)
-      .map((item) => ({ queue: item.sk, touchedAt: item.touchedAt }));
+    const slots = Array.from({ length: ACTIVE_SLOTS }, (_, slot) => this.readSlot(slot));
+    return (await Promise.all(slots)).flat();
+  }
+
+  private async readSlot(slot: number): Promise<ActiveMarker[]> {
+    const markers: ActiveMarker[] = [];
+    for await (const item of queryAll(this.store, {
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#touchedAt': 'touchedAt' },
+      ExpressionAttributeValues: toAttributes({ ':pk': activePartition(slot) }),
+      ProjectionExpression: '#sk, #touchedAt',
+    }))
+      markers.push({ queue: String(item.sk), touchedAt: Number(item.touchedAt) });
+    return markers;
   }
 
   private async adopt(): Promise<void> {
@@ -118,7 +135,7 @@ export class ActiveQueues {
     await this.store.send(
       new PutItemCommand({
         TableName: this.store.tableName,
-        Item: toAttributes({ pk: ACTIVE_PK, sk: ADOPTED_SK, touchedAt: this.clock() }),
+        Item: toAttributes({ ...adoptedKey, touchedAt: this.clock() }),
       }),
     );
   }

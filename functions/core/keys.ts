@@ -22,8 +22,9 @@
  *                                                         (shard 0 keeps `seq` on #META)
  *   pk = Q#<queue>#dedup#<h>  sk = D#<gen>#<dedup id>     deduplication record, h = hash(id) mod 64
  * A group lives in one shard (its G# item is there); receipts of shard s > 0 name it (receipts.ts).
- *   pk = ACTIVE               sk = <queue>            "this queue may have messages or timed work":
- *                                                     the minute sweep reads these, not the registry
+ *   pk = ACTIVE#<h>           sk = <queue>            "this queue may have messages or timed work":
+ *                                                     the minute sweep reads these, not the registry;
+ *                                                     h = hash(queue) mod 16, so no partition is hot
  *   pk = ACTIVE               sk = #ADOPTED           every queue older than the markers was marked once
  *
  * Availability index (apk = message pk, ask):
@@ -194,4 +195,15 @@ export const SCHEDULES_DUE_TO = 'S~';
 /** Active-queue markers (active-queues.ts): what the timed work's sweep visits. */
 export const ACTIVE_PK = 'ACTIVE';
 export const ADOPTED_SK = '#ADOPTED';
-export const activeKey = (queue: string) => ({ pk: ACTIVE_PK, sk: queue });
+export const adoptedKey = { pk: ACTIVE_PK, sk: ADOPTED_SK };
+/**
+ * Markers spread over 16 partitions: every process puts a busy queue's marker once a minute, so
+ * 10,000 busy queues behind 100 processes would be 16,000 writes/s on one partition key (limit
+ * 1,000); spread, the sweep pays 16 small queries a minute instead of one.
+ */
+export const ACTIVE_SLOTS = 16;
+export const activePartition = (slot: number) => `${ACTIVE_PK}#${slot}`;
+export const activeKey = (queue: string) => ({
+  pk: activePartition(hashSlot(queue, ACTIVE_SLOTS)),
+  sk: queue,
+});

@@ -12,7 +12,7 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-import { ACTIVE_PK, ADOPTED_SK } from './keys';
+import { adoptedKey } from './keys';
 
 /** Attribute and index names shared by the engine and infra/. */
 export const TABLE = {
@@ -86,7 +86,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     await client.send(
       new PutItemCommand({
         TableName: tableName,
-        Item: { [TABLE.partitionKey]: { S: ACTIVE_PK }, [TABLE.sortKey]: { S: ADOPTED_SK } },
+        Item: { [TABLE.partitionKey]: { S: adoptedKey.pk }, [TABLE.sortKey]: { S: adoptedKey.sk } },
       }),
     );
   }
