@@ -131,6 +131,7 @@ export class Receiver {
       const { candidates } = found;
       // Without its dead-letter queue (gone), a queue delivers exhausted messages again.
       meta = found.meta;
+      const offered = candidates.length;
       let used = 0;
       let lost = 0;
       while (used < granted && candidates.length > 0) {
@@ -160,6 +161,9 @@ export class Receiver {
         }
       }
       await this.flow.giveBack(meta, granted - used);
+      // What this shard still offers after our claims: a shard we just emptied is no longer a
+      // hint, or the next receive would look there first for nothing.
+      if (isSharded(meta)) this.hints.record(meta, shardOfPartition(partition), offered - used - lost);
       if (lost === 0 || granted === 0) break; // the window was simply exhausted, or no token
     }
     return inDeliveryOrder(delivered);

@@ -325,6 +325,18 @@ describe('operator routes', () => {
     expect(moved).toMatchObject({ status: 200, body: { queue: 'orders', id } });
     expect((await engine.getMessage('orders', id)).body).toBe('one to move');
   });
+
+  it('POST /v1/queues/{queue}/pause and /resume (204 each): paused, a receive answers nothing', async () => {
+    await call('PUT /v1/queues/{queue}', { queue: 'held' }, { body: {} });
+    await call('POST /v1/queues/{queue}/messages', { queue: 'held' }, { body: { body: 'waits' } });
+    expect((await call('POST /v1/queues/{queue}/pause', { queue: 'held' }, { body: {} })).status).toBe(204);
+    expect((await call('GET /v1/queues/{queue}', { queue: 'held' })).body).toMatchObject({ paused: true });
+    const paused = await call('POST /v1/queues/{queue}/receive', { queue: 'held' }, { body: {} });
+    expect(paused).toMatchObject({ status: 200, body: { messages: [] } });
+    expect((await call('POST /v1/queues/{queue}/resume', { queue: 'held' }, { body: {} })).status).toBe(204);
+    const resumed = await call('POST /v1/queues/{queue}/receive', { queue: 'held' }, { body: {} });
+    expect(resumed.body.messages).toHaveLength(1);
+  });
 });
 
 describe('topic routes', () => {
