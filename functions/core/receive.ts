@@ -82,7 +82,7 @@ export class Receiver {
     const deadline = performance.now() + (options.waitSeconds ?? 0) * 1000;
     for (let attempt = 0; ; attempt++) {
       const meta = await this.metas.get(queue);
-      const delivered = await this.claimAvailable(meta, options);
+      const delivered = await this.claimAvailable(meta, options, attempt === 0);
       if (delivered.length > 0) return delivered;
       const left = deadline - performance.now();
       if (left <= 0 || options.signal?.aborted) return [];
@@ -99,9 +99,13 @@ export class Receiver {
   }
 
   /** One shard, or the shards of a sharded queue in the order its hints give, until one delivers. */
-  private async claimAvailable(meta: QueueMeta, options: ReceiveOptions): Promise<DeliveredMessage[]> {
+  private async claimAvailable(
+    meta: QueueMeta,
+    options: ReceiveOptions,
+    first: boolean,
+  ): Promise<DeliveredMessage[]> {
     if (!isSharded(meta)) return this.claimIn(meta, messagePartition(meta.name, meta.inc), options);
-    for (const shard of this.hints.probeOrder(meta)) {
+    for (const shard of this.hints.probeOrder(meta, first)) {
       const delivered = await this.claimIn(meta, shardPartition(meta.name, meta.inc, shard), options);
       if (delivered.length > 0) return delivered;
     }

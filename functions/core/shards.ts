@@ -99,8 +99,13 @@ export class ShardHints {
   private readonly seen = new Map<string, Map<number, number>>();
   private readonly cursor = new Map<string, number>();
 
-  /** The shards to look at, in order, at most `MAX_PROBES` (all of them when N is small). */
-  probeOrder(meta: Sharded): number[] {
+  /**
+   * The shards to look at, in order, at most `MAX_PROBES` (all of them when N is small). A first
+   * look fills up to `MAX_PROBES` from the rotation; a long poll's later looks (`first` false)
+   * take the shards seen non-empty and one more from the rotation: its earlier look found nothing,
+   * so an idle long poll of a sharded queue costs about one query a look, as on one shard.
+   */
+  probeOrder(meta: Sharded, first = true): number[] {
     const count = shardCount(meta);
     if (count === 1) return [0];
     const key = `${meta.name}#${meta.inc}`;
@@ -119,7 +124,8 @@ export class ShardHints {
     }
     // Then from a rotating start, so that successive calls cover every shard.
     let start = this.cursor.get(key) ?? Math.floor(Math.random() * count);
-    while (order.length < Math.min(MAX_PROBES, count)) {
+    const wanted = first ? MAX_PROBES : Math.min(MAX_PROBES, order.length + 1);
+    while (order.length < Math.min(wanted, count)) {
       const shard = start % count;
       start++;
       if (!order.includes(shard)) order.push(shard);

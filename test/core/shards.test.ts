@@ -391,6 +391,22 @@ describe('receive hints', () => {
     hints.record(meta, 9, 0);
     expect(hints.probeOrder(meta)).toHaveLength(4);
   });
+
+  it("a long poll's later looks take the shards seen non-empty and one more, still covering every shard", () => {
+    const hints = new ShardHints();
+    const meta = { name: 'q', inc: 'i', shards: 16 };
+    expect(hints.probeOrder(meta, false)).toHaveLength(1);
+    const covered = new Set<number>();
+    for (let look = 0; look < 16; look++)
+      for (const shard of hints.probeOrder(meta, false)) covered.add(shard);
+    expect(covered.size).toBe(16);
+    hints.record(meta, 3, 2);
+    hints.record(meta, 11, 1);
+    const later = hints.probeOrder(meta, false);
+    expect(later).toHaveLength(3);
+    expect(later.slice(0, 2).sort((a, b) => a - b)).toEqual([3, 11]);
+    expect(hints.probeOrder(meta, true)).toHaveLength(4);
+  });
 });
 
 describe('receipts of a shard > 0', () => {
