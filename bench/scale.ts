@@ -35,8 +35,14 @@ export interface ScaleOptions {
 export interface ScaleResult {
   shards: number;
   writeUnitsPerSecond: number;
-  /** Acks within the window, per second. */
+  /**
+   * Every acked message over the time from the first publish to the last ack (window + drain):
+   * the queue's delivered rate. Acks within the window alone depend on how the partition's
+   * units split between publishers and consumers (publishes can starve claims), not on sharding.
+   */
   messagesPerSecond: number;
+  /** Acks within the window, per second (reported beside it). */
+  windowMessagesPerSecond: number;
   windowSeconds: number;
   published: number;
   acked: number;
@@ -45,6 +51,8 @@ export interface ScaleResult {
   groupOrderViolations: number;
   /** Requests that reached DynamoDB (through the simulator) per acked message, drain included. */
   requestsPerMessage: number;
+  /** Requests that reached DynamoDB, by operation (what requestsPerMessage is made of). */
+  requests: Record<string, number>;
   /** Write requests the simulator refused, by operation (the SDK retries them first). */
   throttled: Record<string, number>;
   throttledRequests: number;
@@ -55,6 +63,8 @@ export interface ScaleResult {
   awsMessagesPerSecondPerShard: number;
   /** What the queue was created as (the engine may not know `shards` yet). */
   queueShards: number | undefined;
+  /** The five partitions that took the most write units (table or index), with their units a second: where the limit binds. */
+  hottestPartitions: { partition: string; unitsPerSecond: number }[];
 }
 
 const AWS_PARTITION_WCU = 1_000;
@@ -166,13 +176,15 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     const acked = ackedAt.length;
     const lost = [...published].filter((id) => !receivedCount.has(id)).length;
     const duplicated = [...receivedCount.values()].reduce((total, n) => total + (n - 1), 0);
-    const messagesPerSecond = inWindow / windowSeconds;
+    const lastAck = ackedAt.length === 0 ? started : Math.max(...ackedAt);
+    const messagesPerSecond = ackedAt.length === 0 ? 0 : ackedAt.length / ((lastAck - started) / 1000);
     const aws = messagesPerSecond * (AWS_PARTITION_WCU / options.writeUnitsPerSecond);
     const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
     return {
       shards: options.shards,
       writeUnitsPerSecond: options.writeUnitsPerSecond,
       messagesPerSecond: round(messagesPerSecond),
+      windowMessagesPerSecond: round(inWindow / windowSeconds),
       windowSeconds: round(windowSeconds, 1),
       published: published.size,
       acked,
@@ -180,12 +192,20 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       duplicated,
       groupOrderViolations: violations,
       requestsPerMessage: acked === 0 ? 0 : round(sum(counts.forwarded) / acked),
+      requests: counts.forwarded,
       throttled: counts.throttled,
       throttledRequests: sum(counts.throttled),
       unavailable,
       awsMessagesPerSecond: Math.round(aws),
       awsMessagesPerSecondPerShard: Math.round(aws / options.shards),
       queueShards,
+      hottestPartitions: Object.entries(counts.units)
+        .sort(([, a], [, b]) => b - a)
+        .slice(0, 5)
+        .map(([partition, units]) => ({
+          partition: partition.replace(tableName, '<table>'),
+          unitsPerSecond: round(units / ((performance.now() - started) / 1000)),
+        })),
     };
   } finally {
     client.destroy();
