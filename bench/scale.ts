@@ -149,7 +149,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       while (performance.now() < drainEnd()) {
         const idle = !publishing && receivedCount.size >= published.size;
         if (idle) return;
-        const messages = await persist(() => engine.receive(queue, { maxMessages: 10, waitSeconds: 1 }));
+        const messages = await persist(() => engine.receive(queue, { maxMessages: 10, waitSeconds: 5 }));
         await Promise.all(
           messages.map(async (message) => {
             const seen = receivedCount.get(message.id) ?? 0;
