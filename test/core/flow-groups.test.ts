@@ -7,14 +7,17 @@ import { DynamoEngine } from '../../functions/core/dynamo-engine';
 import type { DeliveredMessage } from '../../functions/core/types';
 import { testClient } from '../support/dynamo';
 import { type ManualClock, queueName, testEngine } from '../support/engine';
+import { countRequests } from '../support/request-counter';
 
 let engine: DynamoEngine;
 let other: DynamoEngine;
 let clock: ManualClock;
+let counter: ReturnType<typeof countRequests>;
 
 beforeAll(async () => {
   const setup = await testEngine();
   ({ engine, clock } = setup);
+  counter = countRequests(setup.client);
   other = new DynamoEngine({ client: testClient(), tableName: setup.tableName, clock });
 });
 
@@ -155,5 +158,43 @@ describe('groupLimits changes on a live queue', () => {
     await expect(engine.putQueue(queueName('glim'), { groupLimits: { perSecond: 5 } })).rejects.toThrow(
       /perSecond/,
     );
+  });
+});
+
+describe('groupLimits costs', () => {
+  /** Requests of: publish two to a group, receive, ack the receivable one (the next starts). */
+  async function costs(groupLimits: { maxInFlight: number } | null) {
+    const queue = queueName('glimcost');
+    await engine.putQueue(queue, { groupLimits });
+    counter.take();
+    await engine.publish(queue, { body: 1, groupId: 'g' });
+    await engine.publish(queue, { body: 2, groupId: 'g' });
+    const publish = counter.take().requests;
+    const [first] = await engine.receive(queue, { maxMessages: 1 });
+    const receive = counter.take().requests;
+    await engine.ack(queue, first?.receipt as string);
+    const ack = counter.take().requests;
+    return { publish, receive, ack };
+  }
+
+  it('publish and receive cost what a strict group does; leaving with someone waiting one GetItem more', async () => {
+    const strict = await costs(null);
+    const limited = await costs({ maxInFlight: 2 });
+    expect(limited.receive).toEqual(strict.receive);
+    expect(strict.publish).toEqual({ UpdateItem: 2, GetItem: 2, TransactWriteItems: 2 });
+    expect(limited.publish).toEqual({ UpdateItem: 2, GetItem: 2, TransactWriteItems: 2 });
+    // Both are receivable under maxInFlight 2, so its ack has no one to start: no Query.
+    expect(limited.ack).toEqual({ DeleteItem: 1, GetItem: 1, TransactWriteItems: 1 });
+    expect(strict.ack).toEqual({ DeleteItem: 1, Query: 1, TransactWriteItems: 1 });
+
+    // A third member waits behind the two; acking one reads the group and the oldest waiting.
+    const queue = queueName('glimcost');
+    await engine.putQueue(queue, { groupLimits: { maxInFlight: 2 } });
+    for (const body of [1, 2, 3]) await engine.publish(queue, { body, groupId: 'g' });
+    const [first] = await engine.receive(queue, { maxMessages: 1 });
+    counter.take();
+    await engine.ack(queue, first?.receipt as string);
+    expect(counter.take().requests).toEqual({ DeleteItem: 1, GetItem: 1, Query: 1, TransactWriteItems: 1 });
+    expect(bodies(await engine.receive(queue, { maxMessages: 10 }))).toEqual([2, 3]);
   });
 });
