@@ -44,6 +44,14 @@ export const presentQueue = (queue: Queue) => ({
         ...(queue.rateLimit.burst !== undefined ? { burst: queue.rateLimit.burst } : {}),
       }
     : null,
+  groupLimits: queue.groupLimits
+    ? {
+        ...(queue.groupLimits.maxInFlight !== undefined
+          ? { maxInFlight: queue.groupLimits.maxInFlight }
+          : {}),
+        ...(queue.groupLimits.perSecond !== undefined ? { perSecond: queue.groupLimits.perSecond } : {}),
+      }
+    : null,
   paused: queue.paused === true,
   createdAt: isoTime(queue.createdAt),
 });

@@ -117,6 +117,22 @@ export const RateLimitSchema = z
       'A token bucket kept in the store: over the limit a message is not refused but waits, and is delivered when the rate allows (a receive then answers fewer or no messages; nothing is counted as a receive).',
   });
 
+export const GroupLimitsSchema = z
+  .object({
+    maxInFlight: int(1, 1_000).optional().openapi({
+      description:
+        "Members of one message group receivable or in flight at once, the group's oldest. Default 1 (strict: one at a time).",
+    }),
+    perSecond: z.number().positive().optional().openapi({
+      description: 'Deliveries per second of one message group. Not supported yet: 400 ValidationError.',
+    }),
+  })
+  .strict()
+  .openapi('GroupLimits', {
+    description:
+      'Limits of each message group, kept in the store across every API and dispatcher instance: over the limit a message is not refused but waits (receives skip it at no cost; it is not counted as a receive) and starts when one of its group leaves (ack, cancel, dead letter). perSecond is not supported yet (400).',
+  });
+
 export const PutQueueRequest = z
   .object({
     order: QueueOrderSchema.optional().openapi({
@@ -160,6 +176,9 @@ export const PutQueueRequest = z
     rateLimit: RateLimitSchema.nullable()
       .optional()
       .openapi({ description: 'Deliveries per second of the queue, or null: none. Default null.' }),
+    groupLimits: GroupLimitsSchema.nullable().optional().openapi({
+      description: 'Per message group: how many are in flight at once, or null: one. Default null.',
+    }),
   })
   .strict()
   .openapi('PutQueueRequest', {
@@ -180,6 +199,7 @@ export const QueueSchema = z
     deduplicationWindowSeconds: z.int(),
     shards: z.int().openapi({ description: 'Message partitions the queue spreads over (1–1024).' }),
     rateLimit: RateLimitSchema.nullable(),
+    groupLimits: GroupLimitsSchema.nullable(),
     paused: z.boolean().openapi({
       description:
         'Read only; changed by POST /pause and /resume. Paused: receives answer nothing, consumers are not invoked, publishes are accepted.',

@@ -15,6 +15,10 @@
  *     the head, alone → Delete G  IF head = :id AND members = 1
  * Each goes into the same transaction as the message write, so a group is never without a head
  * while it has members, and never has two.
+ *
+ * A group of a queue with groupLimits.maxInFlight k > 1 (group-quota.ts) keeps `active` (members
+ * in the receive range) and `cap` instead of `head`, and its members carry `quota`; the strict
+ * form above is untouched. Which form a group has is fixed when it starts.
  */
 import {
   GetItemCommand,
@@ -23,6 +27,7 @@ import {
   type QueryCommandOutput,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
+import { joinQuotaGroup, leaveQuotaGroup, startQuotaGroup } from './group-quota';
 import {
   groupKey,
   MESSAGE_SK_PREFIX,
@@ -35,7 +40,7 @@ import {
 import type { MessageItem } from './message-item';
 import { fromAttributes, type Store, toAttributes } from './store';
 
-interface WaitingPointer {
+export interface WaitingPointer {
   pk: string;
   sk: string;
   id: string;
@@ -57,24 +62,34 @@ export async function joinGroup(
   store: Store,
   item: MessageItem,
   elsewhere: string[] = [],
+  cap = 1,
 ): Promise<{ item: MessageItem; writes: TransactWriteItem[] }> {
   const groupId = item.grp as string;
   const key = groupKey(item.pk, groupId);
   const { Item } = await store.send<GetItemCommandOutput>(
     new GetItemCommand({ TableName: store.tableName, Key: toAttributes(key), ConsistentRead: true }),
   );
-  if (!Item) {
+  const group = fromAttributes(Item);
+  if (group && group.active !== undefined) return joinQuotaGroup(store, item, group, cap);
+  if (!group) {
+    const started =
+      cap > 1
+        ? startQuotaGroup(store, item, cap)
+        : {
+            item,
+            write: {
+              Put: {
+                TableName: store.tableName,
+                Item: toAttributes({ ...key, members: 1, head: item.id }),
+                ConditionExpression: 'attribute_not_exists(#members)',
+                ExpressionAttributeNames: { '#members': 'members' },
+              },
+            },
+          };
     return {
-      item,
+      item: started.item,
       writes: [
-        {
-          Put: {
-            TableName: store.tableName,
-            Item: toAttributes({ ...key, members: 1, head: item.id }),
-            ConditionExpression: 'attribute_not_exists(#members)',
-            ExpressionAttributeNames: { '#members': 'members' },
-          },
-        },
+        started.write,
         ...elsewhere.map((partition) => ({
           ConditionCheck: {
             TableName: store.tableName,
@@ -117,6 +132,7 @@ export async function joinGroup(
 
 /** Transaction items that take `old` out of its group, handing the head on when it was the head. */
 export async function leaveGroup(store: Store, old: MessageItem, now: number): Promise<TransactWriteItem[]> {
+  if (old.quota) return leaveQuotaGroup(store, old, now);
   const groupId = old.grp as string;
   const key = groupKey(old.pk, groupId);
   if (old.waiting) {
@@ -148,30 +164,8 @@ export async function leaveGroup(store: Store, old: MessageItem, now: number): P
       },
     ];
   }
-  const due = next.deliverAt <= now;
   return [
-    {
-      Delete: {
-        TableName: store.tableName,
-        Key: toAttributes({ pk: next.pk, sk: next.sk }),
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': 'pk' },
-      },
-    },
-    {
-      Update: {
-        TableName: store.tableName,
-        Key: toAttributes({ pk: old.pk, sk: `${MESSAGE_SK_PREFIX}${next.id}` }),
-        UpdateExpression: 'SET #ask = :ask, #state = :state REMOVE #waiting',
-        ConditionExpression: '#waiting = :true',
-        ExpressionAttributeNames: { '#ask': 'ask', '#state': 'state', '#waiting': 'waiting' },
-        ExpressionAttributeValues: toAttributes({
-          ':ask': due ? readyKey(next.ok) : timerKey(next.deliverAt, next.ok),
-          ':state': due ? 'ready' : 'delayed',
-          ':true': true,
-        }),
-      },
-    },
+    ...promote(store, old.pk, next, now),
     {
       Update: {
         TableName: store.tableName,
@@ -185,11 +179,55 @@ export async function leaveGroup(store: Store, old: MessageItem, now: number): P
   ];
 }
 
+/** The writes that move a waiting member into the receive range (ready, or delayed until due). */
+export function promote(
+  store: Store,
+  partition: string,
+  next: WaitingPointer,
+  now: number,
+): TransactWriteItem[] {
+  const due = next.deliverAt <= now;
+  return [
+    {
+      Delete: {
+        TableName: store.tableName,
+        Key: toAttributes({ pk: next.pk, sk: next.sk }),
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+      },
+    },
+    {
+      Update: {
+        TableName: store.tableName,
+        Key: toAttributes({ pk: partition, sk: `${MESSAGE_SK_PREFIX}${next.id}` }),
+        UpdateExpression: 'SET #ask = :ask, #state = :state REMOVE #waiting',
+        ConditionExpression: '#waiting = :true',
+        ExpressionAttributeNames: { '#ask': 'ask', '#state': 'state', '#waiting': 'waiting' },
+        ExpressionAttributeValues: toAttributes({
+          ':ask': due ? readyKey(next.ok) : timerKey(next.deliverAt, next.ok),
+          ':state': due ? 'ready' : 'delayed',
+          ':true': true,
+        }),
+      },
+    },
+  ];
+}
+
 async function nextWaiting(
   store: Store,
   partition: string,
   groupId: string,
 ): Promise<WaitingPointer | undefined> {
+  return (await oldestWaiting(store, partition, groupId, 1))[0];
+}
+
+/** The group's oldest `limit` waiting members, read consistently from their pointers. */
+export async function oldestWaiting(
+  store: Store,
+  partition: string,
+  groupId: string,
+  limit: number,
+): Promise<WaitingPointer[]> {
   const output = await store.send<QueryCommandOutput>(
     new QueryCommand({
       TableName: store.tableName,
@@ -197,20 +235,21 @@ async function nextWaiting(
       ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
       ExpressionAttributeValues: toAttributes({ ':pk': partition, ':prefix': waitingPrefix(groupId) }),
       ConsistentRead: true,
-      Limit: 1,
+      Limit: limit,
     }),
   );
-  const raw = output.Items?.[0];
-  return raw ? (fromAttributes(raw) as unknown as WaitingPointer) : undefined;
+  return (output.Items ?? []).map((raw) => fromAttributes(raw) as unknown as WaitingPointer);
 }
 
 /**
  * The writes that add a new message to its queue: its group join (when it has a group) and the
  * Put of the message itself, which must not exist yet. Answers the message as written.
  */
-export async function addMessage(store: Store, message: MessageItem, elsewhere: string[] = []) {
+export async function addMessage(store: Store, message: MessageItem, elsewhere: string[] = [], cap = 1) {
   const joined =
-    message.grp === undefined ? { item: message, writes: [] } : await joinGroup(store, message, elsewhere);
+    message.grp === undefined
+      ? { item: message, writes: [] }
+      : await joinGroup(store, message, elsewhere, cap);
   const writes: TransactWriteItem[] = [
     ...joined.writes,
     {

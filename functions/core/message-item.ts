@@ -38,6 +38,8 @@ export interface MessageItem {
   groupLabel?: string;
   /** A group member waiting behind its group's head (see groups.ts). */
   waiting?: boolean;
+  /** A member of a group with a maxInFlight above 1 (group-quota.ts), not of a strict one. */
+  quota?: boolean;
   /** Counted in the bounded queue's #SIZE item: its removal must decrement that counter. */
   counted?: boolean;
   deadLetter?: DeadLetterInfo;

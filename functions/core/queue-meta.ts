@@ -45,6 +45,7 @@ export const DEFAULT_CONFIG: QueueConfig = {
   deduplicationWindowSeconds: 300,
   shards: 1,
   rateLimit: null,
+  groupLimits: null,
 };
 
 export const CONFIG_FIELDS = Object.keys(DEFAULT_CONFIG) as (keyof QueueConfig)[];
@@ -83,6 +84,20 @@ export function validateConfig(name: string, config: QueueConfig): void {
       `maxMessages: a bounded queue of ${config.shards} shards needs at least ${config.shards} (each shard holds its share).`,
     );
   }
+  validateGroupLimits(config);
+}
+
+function validateGroupLimits({ groupLimits, order }: QueueConfig): void {
+  if (groupLimits === null || groupLimits === undefined) return;
+  // Not built yet (issue 15): refused rather than accepted and ignored.
+  if ('perSecond' in groupLimits) {
+    throw new ValidationError('groupLimits.perSecond: not supported yet; only maxInFlight is.');
+  }
+  const { maxInFlight } = groupLimits;
+  if (maxInFlight !== undefined && !(Number.isInteger(maxInFlight) && maxInFlight >= 1)) {
+    throw new ValidationError('groupLimits.maxInFlight: an integer of at least 1.');
+  }
+  if (order === 'lifo') throw new ValidationError('groupLimits: a lifo queue has no message groups.');
 }
 
 /** The stored item as the engine sees it; queues stored before `shards` existed have one. */

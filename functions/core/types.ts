@@ -28,6 +28,15 @@ export interface QueueConfig {
   shards: number;
   /** Deliveries per second across every process (a token bucket in the store); null: none. */
   rateLimit: RateLimit | null;
+  /** Per message group: members in flight at once (default 1: strict order). See group-quota.ts. */
+  groupLimits: GroupLimits | null;
+}
+
+/** Limits of each message group; absent `maxInFlight` is 1. */
+export interface GroupLimits {
+  maxInFlight?: number;
+  /** Refused by validateConfig until it is built. */
+  perSecond?: number;
 }
 
 /** `burst`: tokens that may be taken at once after a quiet spell; default one second's worth. */

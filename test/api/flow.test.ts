@@ -1,6 +1,7 @@
 /**
  * Flow control through the HTTP API on the real engine: pause/resume (204 each, the queue's
- * `paused` field) and the `rateLimit` field (validation, and a receive that waits for tokens).
+ * `paused` field), the `rateLimit` field (validation, and a receive that waits for tokens) and
+ * the `groupLimits` field (validation, and a group that delivers up to maxInFlight at once).
  */
 import type { Hono } from 'hono';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -107,5 +108,44 @@ describe('rateLimit', () => {
       [3, 1],
       [4, 1],
     ]);
+  });
+});
+
+describe('groupLimits', () => {
+  it('is set, shown, kept and cleared through PUT', async () => {
+    const name = await createQueue({ groupLimits: { maxInFlight: 5 } });
+    expect((await send(app, 'GET', `/v1/queues/${name}`)).json.groupLimits).toEqual({ maxInFlight: 5 });
+    expect((await send(app, 'PUT', `/v1/queues/${name}`, {})).json.groupLimits).toEqual({ maxInFlight: 5 });
+    expect((await send(app, 'PUT', `/v1/queues/${name}`, { groupLimits: null })).json.groupLimits).toBeNull();
+  });
+
+  it.each([
+    [{ maxInFlight: 0 }, 'groupLimits.maxInFlight'],
+    [{ maxInFlight: 2.5 }, 'groupLimits.maxInFlight'],
+    [{ maxInFlight: '5' }, 'groupLimits.maxInFlight'],
+    [{ perSecond: 0 }, 'groupLimits.perSecond'],
+    [{ maxInFlight: 5, perSecond: 10 }, 'groupLimits.perSecond'],
+    [{ maxInFlight: 5, every: 1 }, 'groupLimits'],
+    [5, 'groupLimits'],
+  ])('refuses groupLimits %j with 400 naming %s, and changes nothing', async (groupLimits, field) => {
+    const name = await createQueue();
+    expectError(await send(app, 'PUT', `/v1/queues/${name}`, { groupLimits }), 400, 'ValidationError', field);
+    expect((await send(app, 'GET', `/v1/queues/${name}`)).json.groupLimits).toBeNull();
+  });
+
+  it('delivers up to maxInFlight of a group at once; the next after an ack', async () => {
+    const name = await createQueue({ groupLimits: { maxInFlight: 2 } });
+    for (let i = 0; i < 4; i++) await publish(name, { body: i, groupId: 'tenant' });
+    const first = (await receive(name, { maxMessages: 10 })).json.messages as {
+      body: number;
+      receipt: string;
+    }[];
+    expect(first.map((m) => m.body)).toEqual([0, 1]);
+    expect((await receive(name, { maxMessages: 10 })).json.messages).toEqual([]);
+    const ack = await send(app, 'POST', `/v1/queues/${name}/ack`, { receipt: first[0]?.receipt });
+    expect(ack.status).toBe(204);
+    expect(
+      ((await receive(name, { maxMessages: 10 })).json.messages as { body: number }[]).map((m) => m.body),
+    ).toEqual([2]);
   });
 });

@@ -26,6 +26,7 @@ const FIELDS: Record<string, string[]> = {
     'throughput',
     'targetMessagesPerSecond',
     'rateLimit',
+    'groupLimits',
   ],
   'POST /v1/queues/q/purge': [],
   'POST /v1/queues/q/pause': [],
@@ -126,7 +127,7 @@ describe('malformed requests never reach the engine and are answered 4xx', () =>
         if (
           kind === 'wrong' &&
           value === null &&
-          ['maxReceiveCount', 'deadLetterQueue', 'rateLimit'].includes(key)
+          ['maxReceiveCount', 'deadLetterQueue', 'rateLimit', 'groupLimits'].includes(key)
         )
           return;
         if (kind === 'wrong' && key === 'body' && value !== null) return;

@@ -42,6 +42,7 @@ describe('queues', () => {
       deduplicationWindowSeconds: 300,
       shards: 1,
       rateLimit: null,
+      groupLimits: null,
       paused: false,
       createdAt: iso(clock()),
     });

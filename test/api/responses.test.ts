@@ -32,6 +32,7 @@ const queue: Queue = {
   deduplicationWindowSeconds: 300,
   shards: 1,
   rateLimit: null,
+  groupLimits: null,
   createdAt: T('2026-11-24T19:00:00Z'),
   paused: false,
 };
@@ -87,6 +88,7 @@ describe('queues', () => {
         'deduplicationWindowSeconds',
         'shards',
         'rateLimit',
+        'groupLimits',
         'paused',
         'createdAt',
       ]);

@@ -114,6 +114,25 @@ describe('queues pause, resume and --rate-limit', () => {
   });
 });
 
+describe('--group-limits', () => {
+  it('sets, shows and clears groupLimits; refuses bad limits, and perSecond until it is built', async () => {
+    const queue = queueName();
+    const created = await postboxCli(['queues', 'create', queue, '--group-limits', '5']);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/groupLimits\s+5 in flight per group/);
+    expect((await client.getQueue(queue)).groupLimits).toEqual({ maxInFlight: 5 });
+    const cleared = await postboxCli(['queues', 'update', queue, '--group-limits', 'none', '--json']);
+    expect(json(cleared.stdout)).toMatchObject({ groupLimits: null });
+    const bad = await postboxCli(['queues', 'update', queue, '--group-limits', '0']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('Not group limits');
+    const rate = await postboxCli(['queues', 'update', queue, '--group-limits', '5:10/s']);
+    expect(rate.code).not.toBe(0);
+    expect(rate.stderr).toContain('perSecond');
+    expect((await client.getQueue(queue)).groupLimits).toBeNull();
+  });
+});
+
 describe('publish, receive, ack', () => {
   it('publishes a JSON body with options and from stdin, receives and acks; a second ack exits 3', async () => {
     const queue = queueName();

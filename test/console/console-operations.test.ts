@@ -452,4 +452,32 @@ describe('pause, resume and the rate limit', () => {
     },
     FLOW_MS,
   );
+
+  it(
+    'sets and clears groupLimits.maxInFlight in the configuration form, refusing 0',
+    async () => {
+      const queue = name('grouped');
+      await createQueue(queue);
+      const page = await newPage();
+      await page.goto(`${server.url}/ui/#/queues/${queue}`);
+      const field = page.getByLabel('In flight per message group');
+      await field.fill('0');
+      await page.getByRole('button', { name: 'Save configuration' }).click();
+      await page.getByText('Must be between 1 and 1000.').waitFor();
+      await field.fill('5');
+      await page.getByRole('button', { name: 'Save configuration' }).click();
+      await page.getByRole('status').filter({ hasText: 'Configuration saved.' }).waitFor();
+      expect((await call(`${server.url}/v1/queues/${queue}`, 'GET')).json).toMatchObject({
+        groupLimits: { maxInFlight: 5 },
+      });
+      await field.fill('');
+      await page.getByRole('button', { name: 'Save configuration' }).click();
+      await page.getByRole('status').filter({ hasText: 'Configuration saved.' }).waitFor();
+      expect((await call(`${server.url}/v1/queues/${queue}`, 'GET')).json).toMatchObject({
+        groupLimits: null,
+      });
+      expectClean(page);
+    },
+    FLOW_MS,
+  );
 });

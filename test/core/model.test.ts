@@ -16,7 +16,7 @@ import { DynamoEngine } from '../../functions/core/dynamo-engine';
 import { testClient } from '../support/dynamo';
 import { type ManualClock, queueName, testEngine } from '../support/engine';
 import type { Real } from './model/commands';
-import { checkLimits } from './model/limits';
+import { checkGroupLimits, checkLimits } from './model/limits';
 import { type ModelConfig, type Order, QueueModel } from './model/reference';
 import { checkSchedules } from './model/schedules';
 import { checkShards } from './model/shards';
@@ -177,6 +177,12 @@ describe('the engine behaves like the reference model of the contract', () => {
     'on a queue with flow control: pause, resume and the rate limit deliver exactly what the token bucket allows',
     { timeout: 150_000 },
     () => checkLimits([engine, other], clock, 15, 130_000),
+  );
+
+  it(
+    "on a queue with flow control: groupLimits.maxInFlight starts each group's oldest, never more than its cap, across two engines",
+    { timeout: 150_000 },
+    () => checkGroupLimits([engine, other], 15, 130_000),
   );
 
   it(

@@ -29,8 +29,9 @@ describe('the docs', () => {
     const api = readFileSync(join(repoRoot, 'docs/api.md'), 'utf8');
     expect(api).toMatch(/^# Postbox HTTP API, version 1/);
     expect(api).not.toContain('Additions');
-    // Per-group limits are not built yet (the SQS endpoint, schedules, pause and rateLimit are).
-    expect(api).not.toMatch(/groupLimits/);
+    // The SQS endpoint, schedules, pause, rateLimit and groupLimits are built and documented.
+    expect(api).toMatch(/\| `groupLimits` +\|/);
+    expect(api).toMatch(/\*\*Group limits\.\*\* `groupLimits\.maxInFlight/);
     expect(api).toContain('### `PUT /v1/schedules/{name}` — create or replace');
     expect(api).toMatch(/\/pause/);
     expect(api).toMatch(/`rateLimit`/);

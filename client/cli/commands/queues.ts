@@ -30,6 +30,30 @@ export const rateLimit = (text: string): NonNullable<QueueOptions['rateLimit']> 
   return burst === undefined ? { perSecond } : { perSecond, burst };
 };
 
+/**
+ * `--group-limits 5` (5 of a group in flight at once), `5:10/s` (and 10 a second: the server
+ * refuses perSecond until it is built), `:10/s`, or `none`.
+ */
+export const groupLimits = (text: string): NonNullable<QueueOptions['groupLimits']> => {
+  const match = /^(\d+)?(?::(\d+(?:\.\d+)?)\/s)?$/.exec(text.trim());
+  const maxInFlight = match?.[1] === undefined ? undefined : Number(match[1]);
+  const perSecond = match?.[2] === undefined ? undefined : Number(match[2]);
+  if (
+    !match ||
+    (maxInFlight === undefined && perSecond === undefined) ||
+    (maxInFlight !== undefined && maxInFlight < 1) ||
+    (perSecond !== undefined && !(perSecond > 0))
+  ) {
+    throw new InvalidArgumentError(
+      'Not group limits: in flight per group (1 or more), optionally :<n>/s (e.g. 5 or 5:10/s).',
+    );
+  }
+  return {
+    ...(maxInFlight === undefined ? {} : { maxInFlight }),
+    ...(perSecond === undefined ? {} : { perSecond }),
+  };
+};
+
 const queueName = (text: string) => {
   if (!/^[A-Za-z0-9_-]{1,80}$/.test(text)) throw new InvalidArgumentError('Not a queue name.');
   return text;
@@ -46,6 +70,7 @@ interface QueueFlags {
   dedupWindow?: number;
   shards?: number;
   rateLimit?: NonNullable<QueueOptions['rateLimit']> | typeof NONE;
+  groupLimits?: NonNullable<QueueOptions['groupLimits']> | typeof NONE;
 }
 
 function queueOptions(flags: QueueFlags): QueueOptions {
@@ -60,6 +85,7 @@ function queueOptions(flags: QueueFlags): QueueOptions {
   if (flags.dedupWindow !== undefined) options.deduplicationWindowSeconds = flags.dedupWindow;
   if (flags.shards !== undefined) options.shards = flags.shards;
   if (flags.rateLimit !== undefined) options.rateLimit = cleared(flags.rateLimit);
+  if (flags.groupLimits !== undefined) options.groupLimits = cleared(flags.groupLimits);
   return options;
 }
 
@@ -80,6 +106,19 @@ export function queueDetails(queue: Queue | QueueWithCounts): string {
       'rateLimit',
       queue.rateLimit
         ? `${queue.rateLimit.perSecond}/s${queue.rateLimit.burst === undefined ? '' : `, burst ${queue.rateLimit.burst}`}`
+        : null,
+    ],
+    [
+      'groupLimits',
+      queue.groupLimits
+        ? [
+            queue.groupLimits.maxInFlight === undefined
+              ? ''
+              : `${queue.groupLimits.maxInFlight} in flight per group`,
+            queue.groupLimits.perSecond === undefined ? '' : `${queue.groupLimits.perSecond}/s per group`,
+          ]
+            .filter(Boolean)
+            .join(', ')
         : null,
     ],
     ['paused', queue.paused],
@@ -154,6 +193,11 @@ export function registerQueues(program: Command): void {
       '--rate-limit <rate>',
       'deliveries per second across all consumers (10, or 10:50 for bursts of 50), or none',
       orNone(rateLimit),
+    )
+    .option(
+      '--group-limits <limits>',
+      'messages of one group in flight at once (5; 5:10/s adds a per-group rate, not supported yet), or none',
+      orNone(groupLimits),
     )
     .addHelpText(
       'after',

@@ -98,6 +98,7 @@ export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
   const [maxReceiveCount, setMaxReceiveCount] = useState(text(queue?.maxReceiveCount));
   const [perSecond, setPerSecond] = useState(text(queue?.rateLimit?.perSecond));
   const [burst, setBurst] = useState(text(queue?.rateLimit?.burst));
+  const [groupInFlight, setGroupInFlight] = useState(text(queue?.groupLimits?.maxInFlight));
   const [errors, setErrors] = useState<Errors>({});
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(undefined);
@@ -132,6 +133,18 @@ export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
     if (queue || receives !== undefined) config.maxReceiveCount = receives ?? null;
     const rate = rateField(found, perSecond, burst);
     if (queue || rate !== null) config.rateLimit = rate;
+    // Only maxInFlight is offered (perSecond is not built); a perSecond already set is kept.
+    const inFlight = integerField(found, 'groupInFlight', groupInFlight, 1, 1_000);
+    if (queue || inFlight !== undefined) {
+      const { perSecond: groupRate } = queue?.groupLimits ?? {};
+      config.groupLimits =
+        inFlight === undefined && groupRate === undefined
+          ? null
+          : {
+              ...(inFlight === undefined ? {} : { maxInFlight: inFlight }),
+              ...(groupRate === undefined ? {} : { perSecond: groupRate }),
+            };
+    }
     setErrors(found);
     setFailure(undefined);
     setDone(undefined);
@@ -236,6 +249,15 @@ export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
           error={errors.rateBurst}
           inputMode="numeric"
           hint="At least 1; default: one second's worth"
+        />
+        <TextField
+          id={id('groupInFlight')}
+          label="In flight per message group"
+          value={groupInFlight}
+          onInput={setGroupInFlight}
+          error={errors.groupInFlight}
+          inputMode="numeric"
+          hint="1 to 1,000 of a group at once, oldest first; empty for one"
         />
       </div>
     </ActionForm>

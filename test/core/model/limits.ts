@@ -233,3 +233,188 @@ export async function checkLimits(
     },
   );
 }
+
+// ---------------------------------------------------------------------------------------------
+// groupLimits.maxInFlight: a reference of groups as lists, with the rules of docs/api.md
+// ("Group limits"): a group's oldest members are receivable, at most its cap; a waiting member
+// starts when one of its group leaves; a limit reaches a group with its next publish; a group that
+// started under a limit of 1 stays strict until it is empty.
+
+interface GroupRef {
+  /** Bodies of the receivable members (oldest first), then `waiting` ones behind them. */
+  active: number[];
+  waiting: number[];
+  cap: number;
+  strict: boolean;
+}
+
+class GroupLimitsModel {
+  groups = new Map<string, GroupRef>();
+  inFlight = new Map<number, string>(); // body → receipt
+  published = 0;
+  constructor(public limit: number) {}
+
+  join(group: string, body: number): void {
+    const found = this.groups.get(group);
+    if (!found) {
+      this.groups.set(group, { active: [body], waiting: [], cap: this.limit, strict: this.limit === 1 });
+      return;
+    }
+    if (!found.strict) found.cap = this.limit;
+    const room = found.strict ? found.active.length < 1 : found.active.length < found.cap;
+    if (found.waiting.length === 0 && room && !found.strict) found.active.push(body);
+    else found.waiting.push(body);
+  }
+
+  leave(body: number): void {
+    for (const [name, group] of this.groups) {
+      const at = group.active.indexOf(body);
+      if (at < 0) continue;
+      group.active.splice(at, 1);
+      const slots = group.strict ? 1 : Math.max(0, group.cap - group.active.length);
+      group.active.push(...group.waiting.splice(0, Math.min(slots, group.waiting.length)));
+      if (group.active.length === 0) this.groups.delete(name);
+      return;
+    }
+  }
+
+  /** Receivable and not in flight, oldest first (one priority, fifo). */
+  ready(): number[] {
+    return [...this.groups.values()]
+      .flatMap((group) => group.active.filter((body) => !this.inFlight.has(body)))
+      .sort((a, b) => a - b);
+  }
+
+  total(): number {
+    return [...this.groups.values()].reduce((sum, g) => sum + g.active.length + g.waiting.length, 0);
+  }
+}
+
+type GroupCommand = fc.AsyncCommand<GroupLimitsModel, LimitsReal>;
+
+class GroupPublish implements GroupCommand {
+  constructor(readonly group: string) {}
+  check = () => true;
+  async run(model: GroupLimitsModel, real: LimitsReal) {
+    const body = model.published++;
+    await (real.engines[0] as Engine).publish(real.queue, { body, groupId: this.group });
+    model.join(this.group, body);
+  }
+  toString() {
+    return `publish(${this.group})`;
+  }
+}
+
+class GroupReceive implements GroupCommand {
+  constructor(
+    readonly engine: number,
+    readonly maxMessages: number,
+  ) {}
+  check = () => true;
+  async run(model: GroupLimitsModel, real: LimitsReal) {
+    const expected = model.ready().slice(0, this.maxMessages);
+    const got = await (real.engines[this.engine] as Engine).receive(real.queue, {
+      maxMessages: this.maxMessages,
+      visibilityTimeoutSeconds: 3_600,
+    });
+    expect(
+      got.map((m) => [m.body, m.receiveCount]),
+      "the groups' oldest up to their cap, in order, counted once",
+    ).toEqual(expected.map((body) => [body, 1]));
+    for (const message of got) model.inFlight.set(message.body as number, message.receipt as string);
+  }
+  toString() {
+    return `receive(engine ${this.engine}, max ${this.maxMessages})`;
+  }
+}
+
+class GroupAck implements GroupCommand {
+  constructor(
+    readonly engine: number,
+    readonly pick: number,
+  ) {}
+  check = (model: Readonly<GroupLimitsModel>) => model.inFlight.size > 0;
+  async run(model: GroupLimitsModel, real: LimitsReal) {
+    const held = [...model.inFlight.keys()];
+    const body = held[this.pick % held.length] as number;
+    await (real.engines[this.engine] as Engine).ack(real.queue, model.inFlight.get(body) as string);
+    model.inFlight.delete(body);
+    model.leave(body);
+  }
+  toString() {
+    return `ack(engine ${this.engine}, #${this.pick})`;
+  }
+}
+
+class SetGroupLimit implements GroupCommand {
+  constructor(readonly limit: number) {}
+  check = () => true;
+  async run(model: GroupLimitsModel, real: LimitsReal) {
+    await (real.engines[0] as Engine).putQueue(real.queue, {
+      groupLimits: this.limit === 1 ? null : { maxInFlight: this.limit },
+    });
+    model.limit = this.limit;
+  }
+  toString() {
+    return `setMaxInFlight(${this.limit})`;
+  }
+}
+
+class GroupCounts implements GroupCommand {
+  check = () => true;
+  async run(model: GroupLimitsModel, real: LimitsReal) {
+    const { counts } = await (real.engines[0] as Engine).getQueue(real.queue);
+    expect(counts).toMatchObject({ inFlight: model.inFlight.size, total: model.total() });
+  }
+  toString() {
+    return 'counts()';
+  }
+}
+
+/** Runs `numRuns` random sequences of grouped publishes, receives, acks and limit changes. */
+export async function checkGroupLimits(
+  engines: Engine[],
+  numRuns: number,
+  timeLimitMs: number,
+): Promise<void> {
+  const limit = fc.constantFrom(1, 2, 3, 5);
+  const group = fc.constantFrom('a', 'b', 'c');
+  await fc.assert(
+    fc.asyncProperty(
+      limit,
+      fc.commands(
+        [
+          group.map((name) => new GroupPublish(name)),
+          group.map((name) => new GroupPublish(name)),
+          fc
+            .tuple(fc.constantFrom(0, 1), fc.integer({ min: 1, max: 10 }))
+            .map(([engine, max]) => new GroupReceive(engine, max)),
+          fc.tuple(fc.constantFrom(0, 1), fc.nat(20)).map(([engine, pick]) => new GroupAck(engine, pick)),
+          fc.tuple(fc.constantFrom(0, 1), fc.nat(20)).map(([engine, pick]) => new GroupAck(engine, pick)),
+          limit.map((value) => new SetGroupLimit(value)),
+          fc.constant(new GroupCounts()),
+        ],
+        { maxCommands: 40, size: 'max' },
+      ),
+      async (start, sequence) => {
+        const queue = queueName('glimits');
+        await (engines[0] as Engine).putQueue(queue, {
+          groupLimits: start === 1 ? null : { maxInFlight: start },
+        });
+        try {
+          await fc.asyncModelRun(
+            () => ({ model: new GroupLimitsModel(start), real: { engines, queue } }),
+            sequence,
+          );
+        } finally {
+          await (engines[0] as Engine).deleteQueue(queue);
+        }
+      },
+    ),
+    {
+      numRuns,
+      endOnFailure: false,
+      plugins: [fc.interruptAfterTimeLimit(timeLimitMs, { failOnInterrupt: true })],
+    },
+  );
+}
