@@ -6,6 +6,7 @@ import type { QueueListSchema, TopicListSchema } from '../../functions/api/schem
 import { type ConsumeOptions, consume, type MessageHandler } from './consume';
 import { type Authorizer, type CallOptions, Transport } from './http';
 import type { RetryOptions } from './retry';
+import { definitionOf } from './schedule-definition';
 import { isExecuteApiUrl, type SigV4Options, sigV4Authorizer } from './sigv4';
 import type {
   AckBatchEntry,
@@ -101,21 +102,6 @@ function withIsoDates<T extends { deliverAt?: string | Date }>(input: T): T {
 }
 
 const isoOf = (value: string | Date | undefined) => (value instanceof Date ? value.toISOString() : value);
-
-/** The definition a schedule answer stands for: what a PUT of it again would send. */
-export function definitionOf(schedule: Schedule): ScheduleDefinition {
-  const { body, attributes, priority, groupId } = schedule.message;
-  return {
-    ...(schedule.cron === null
-      ? { everySeconds: schedule.everySeconds ?? undefined }
-      : { cron: schedule.cron, timeZone: schedule.timeZone }),
-    target: schedule.target,
-    message: { body, attributes, priority, ...(groupId === null ? {} : { groupId }) },
-    ...(schedule.start === null ? {} : { start: schedule.start }),
-    ...(schedule.end === null ? {} : { end: schedule.end }),
-    paused: schedule.paused,
-  };
-}
 
 const seconds = (value: number | undefined) => (value ?? 0) * 1_000;
 

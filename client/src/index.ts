@@ -12,7 +12,6 @@
 export {
   type BrowsePage,
   DEFAULT_URL,
-  definitionOf,
   PostboxClient,
   type PostboxClientOptions,
   type QueueList,
@@ -28,5 +27,6 @@ export type {
 export { PostboxError, type PostboxErrorCode } from './errors';
 export type { CallOptions } from './http';
 export type { Repeat, RetryOptions } from './retry';
+export { definitionOf } from './schedule-definition';
 export { type AwsCredentials, isExecuteApiUrl, regionFromUrl, type SigV4Options } from './sigv4';
 export type * from './types';

@@ -20,7 +20,7 @@
  * until the group is under the new cap).
  */
 import { GetItemCommand, type GetItemCommandOutput, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { oldestWaiting, promote } from './groups';
+import { leaveWhileWaiting, oldestWaiting, promote } from './groups';
 import { groupKey, waitingKey, waitingSortKey } from './keys';
 import type { MessageItem } from './message-item';
 import { fromAttributes, type Store, toAttributes } from './store';
@@ -117,19 +117,10 @@ export async function leaveQuotaGroup(
   const groupId = old.grp as string;
   const key = groupKey(old.pk, groupId);
   if (old.waiting) {
-    return [
-      { Delete: { TableName: store.tableName, Key: toAttributes(waitingKey(old.pk, groupId, old.seq)) } },
-      {
-        Update: {
-          TableName: store.tableName,
-          Key: toAttributes(key),
-          UpdateExpression: 'ADD #members :minus',
-          ConditionExpression: '#members > #active',
-          ExpressionAttributeNames: { '#members': 'members', '#active': 'active' },
-          ExpressionAttributeValues: toAttributes({ ':minus': -1 }),
-        },
-      },
-    ];
+    return leaveWhileWaiting(store, old, {
+      expression: '#members > #active',
+      names: { '#active': 'active' },
+    });
   }
   const { Item } = await store.send<GetItemCommandOutput>(
     new GetItemCommand({ TableName: store.tableName, Key: toAttributes(key), ConsistentRead: true }),

@@ -130,26 +130,39 @@ export async function joinGroup(
   };
 }
 
+/**
+ * A waiting member leaves: its `W#` entry goes and the member count drops, on condition that
+ * someone stays who is not waiting (`stays`: the head of a strict group, the receivable members
+ * of a group with a quota), so the group item is never left counting only waiting members.
+ */
+export function leaveWhileWaiting(
+  store: Store,
+  old: MessageItem,
+  stays: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> },
+): TransactWriteItem[] {
+  const groupId = old.grp as string;
+  return [
+    { Delete: { TableName: store.tableName, Key: toAttributes(waitingKey(old.pk, groupId, old.seq)) } },
+    {
+      Update: {
+        TableName: store.tableName,
+        Key: toAttributes(groupKey(old.pk, groupId)),
+        UpdateExpression: 'ADD #members :minus',
+        ConditionExpression: stays.expression,
+        ExpressionAttributeNames: { '#members': 'members', ...stays.names },
+        ExpressionAttributeValues: toAttributes({ ':minus': -1, ...stays.values }),
+      },
+    },
+  ];
+}
+
 /** Transaction items that take `old` out of its group, handing the head on when it was the head. */
 export async function leaveGroup(store: Store, old: MessageItem, now: number): Promise<TransactWriteItem[]> {
   if (old.quota) return leaveQuotaGroup(store, old, now);
   const groupId = old.grp as string;
   const key = groupKey(old.pk, groupId);
-  if (old.waiting) {
-    return [
-      { Delete: { TableName: store.tableName, Key: toAttributes(waitingKey(old.pk, groupId, old.seq)) } },
-      {
-        Update: {
-          TableName: store.tableName,
-          Key: toAttributes(key),
-          UpdateExpression: 'ADD #members :minus',
-          ConditionExpression: '#members > :one',
-          ExpressionAttributeNames: { '#members': 'members' },
-          ExpressionAttributeValues: toAttributes({ ':minus': -1, ':one': 1 }),
-        },
-      },
-    ];
-  }
+  if (old.waiting)
+    return leaveWhileWaiting(store, old, { expression: '#members > :one', values: { ':one': 1 } });
   const next = await nextWaiting(store, old.pk, groupId);
   if (!next) {
     return [

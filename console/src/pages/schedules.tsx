@@ -3,6 +3,7 @@
  * firings (UTC), its last firing or error, and a button to pause or resume it.
  */
 import { useState } from 'preact/hooks';
+import { definitionOf } from '../../../client/src/schedule-definition';
 import { api } from '../api';
 import {
   type CursorStack,
@@ -17,7 +18,7 @@ import {
 import { formatTime, relativeTime } from '../format';
 import { useAction, useLoad } from '../hooks';
 import { href } from '../router';
-import type { Schedule, ScheduleDefinition } from '../types';
+import type { Schedule } from '../types';
 
 const PAGE_SIZE = 20;
 
@@ -25,21 +26,6 @@ const firesText = (schedule: Schedule) =>
   schedule.cron !== null
     ? `cron ${schedule.cron} (${schedule.timeZone})`
     : `every ${schedule.everySeconds} s`;
-
-/** What a PUT of the schedule again sends (pause and resume change only `paused`). */
-export function definitionOf(schedule: Schedule, paused: boolean): ScheduleDefinition {
-  const { body, attributes, priority, groupId } = schedule.message;
-  return {
-    ...(schedule.cron === null
-      ? { everySeconds: schedule.everySeconds ?? undefined }
-      : { cron: schedule.cron, timeZone: schedule.timeZone }),
-    target: schedule.target,
-    message: { body, attributes, priority, ...(groupId === null ? {} : { groupId }) },
-    ...(schedule.start === null ? {} : { start: schedule.start }),
-    ...(schedule.end === null ? {} : { end: schedule.end }),
-    paused,
-  };
-}
 
 export function SchedulesPage() {
   const [stack, setStack] = useState<CursorStack>(firstPage());
@@ -51,7 +37,9 @@ export function SchedulesPage() {
   const toggle = async (schedule: Schedule) => {
     setDone(undefined);
     const paused = !schedule.paused;
-    const answer = await action.run(() => api.putSchedule(schedule.name, definitionOf(schedule, paused)));
+    const answer = await action.run(() =>
+      api.putSchedule(schedule.name, { ...definitionOf(schedule), paused }),
+    );
     if (answer) {
       setDone(`Schedule ${schedule.name} ${paused ? 'paused' : 'resumed'}.`);
       list.reload();
