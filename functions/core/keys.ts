@@ -69,10 +69,6 @@ export const shardOfPartition = (partition: string): number => {
   const parts = partition.split('#');
   return parts.length === 4 ? Number(parts[3]) : 0;
 };
-export const sizeKey = (queue: string, inc: string, shard = 0) => ({
-  pk: shardPartition(queue, inc, shard),
-  sk: SIZE_SK,
-});
 export const messageKey = (queue: string, inc: string, id: string, shard = 0) => ({
   pk: shardPartition(queue, inc, shard),
   sk: `M#${id}`,
