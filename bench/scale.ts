@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoEngine } from '../functions/core/dynamo-engine';
 import { ServiceUnavailableError } from '../functions/core/errors';
+import { PartitionThrottleRetryStrategy } from '../functions/core/retry-strategy';
 import { ensureTable } from '../functions/core/table';
 import type { QueueConfig } from '../functions/core/types';
 import { startThrottleProxy, type ThrottleCounts } from './throttle/proxy';
@@ -80,10 +81,12 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  // The retry strategy the deployed functions and the local server use (core/retry-strategy.ts).
   const client = new DynamoDBClient({
     endpoint: proxy.url,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    retryStrategy: new PartitionThrottleRetryStrategy(),
   });
   try {
     const tableName = `scale-${randomUUID()}`;

@@ -6,11 +6,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { handle } from 'hono/aws-lambda';
 import { DynamoEngine } from '../core/dynamo-engine';
+import { PartitionThrottleRetryStrategy } from '../core/retry-strategy';
 import { createApp } from './app';
 
 const tableName = process.env.POSTBOX_TABLE;
 if (!tableName) throw new Error('POSTBOX_TABLE is not set: the api function needs its table name.');
 
-const engine = new DynamoEngine({ client: new DynamoDBClient({}), tableName });
+const engine = new DynamoEngine({
+  client: new DynamoDBClient({ retryStrategy: new PartitionThrottleRetryStrategy() }),
+  tableName,
+});
 
 export const handler = handle(createApp({ engine }));

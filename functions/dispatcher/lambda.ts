@@ -17,6 +17,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { Context, DynamoDBRecord } from 'aws-lambda';
 import { DynamoEngine } from '../core/dynamo-engine';
+import { PartitionThrottleRetryStrategy } from '../core/retry-strategy';
 import { Store } from '../core/store';
 import { type Consumer, type ConsumerOptions, toConsumer } from './consumer';
 import { Dispatcher, type Invocation } from './dispatcher';
@@ -84,7 +85,7 @@ let state: { dispatcher: Dispatcher; telemetry: Telemetry } | undefined;
 function init(context: Context) {
   const env = readEnv(process.env);
   const telemetry = powertoolsTelemetry();
-  const dynamo = new DynamoDBClient({});
+  const dynamo = new DynamoDBClient({ retryStrategy: new PartitionThrottleRetryStrategy() });
   const store = new Store(dynamo, env.tableName);
   // The function's own ARN: the target of its wake-ups (known only once it runs).
   const dispatcherArn = context.invokedFunctionArn;

@@ -11,6 +11,7 @@ import { builtConsole, CONSOLE_PATH, consoleFiles } from '../../console/serve';
 import { createApp } from '../api/app';
 import { meteredEngine, RateMeter } from '../api/rates';
 import { DynamoEngine } from '../core/dynamo-engine';
+import { PartitionThrottleRetryStrategy } from '../core/retry-strategy';
 import { ensureTable } from '../core/table';
 import { settingsFor } from '../sqs/settings';
 import { type LocalConfig, readConfig } from './config';
@@ -79,6 +80,7 @@ async function start(config: LocalConfig): Promise<void> {
     // (EC2 metadata) for credentials. DynamoDB Local accepts any letters-and-digits key.
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    retryStrategy: new PartitionThrottleRetryStrategy(),
   });
   await ensureTable(client, config.tableName).catch((error: Error) => {
     throw new Error(`table ${config.tableName} at ${endpoint}: ${error.message}`, { cause: error });
