@@ -10,7 +10,8 @@
  *           auto:   remove.ts  IF ask = :seen AND retainUntil > :now               → ALL_OLD
  *
  * A sharded queue (shards.ts): the same in one shard at a time, the shards picked by this process's
- * hints of where messages are, at most MAX_PROBES a call; one receive claims from one shard.
+ * hints of where messages are, at most MAX_PROBES a call; one receive claims from one shard, and
+ * shards where other receives of this process are working come last.
  *
  * Competing consumers: claims run in parallel for a batch; a candidate another receive of this
  * process is claiming is skipped, and once a claim has lost a race on this queue the window is
@@ -41,7 +42,7 @@ import { availabilityQuery } from './query';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
 import { formatReceipt, newLeaseToken } from './receipts';
 import { dropExpired, removeMessage } from './remove';
-import { isSharded, ShardHints } from './shards';
+import { isSharded, type Look, ShardHints } from './shards';
 import { backoff, type Signals } from './signals';
 import { classify, fromAttributes, type Store } from './store';
 import { claimLeaseParams } from './transition-params';
@@ -65,6 +66,8 @@ export class Receiver {
   /** Claims under way in this process, per message partition: the window must reach past them. */
   private readonly claimingIn = new Map<string, number>();
   private readonly lastConflict = new Map<string, number>();
+  /** Receives of this process under way in each shard of a sharded queue (`<queue>#<inc>`). */
+  private readonly receivingIn = new Map<string, Map<number, number>>();
   /** Pause and rate limit (flow/): asked before a receive reads the queue and before it claims. */
   private readonly flow: FlowControl;
 
@@ -82,7 +85,8 @@ export class Receiver {
     const deadline = performance.now() + (options.waitSeconds ?? 0) * 1000;
     for (let attempt = 0; ; attempt++) {
       const meta = await this.metas.get(queue);
-      const delivered = await this.claimAvailable(meta, options, attempt === 0);
+      const look: Look = attempt > 0 ? 'later' : (options.waitSeconds ?? 0) > 0 ? 'first' : 'short';
+      const delivered = await this.claimAvailable(meta, options, look);
       if (delivered.length > 0) return delivered;
       const left = deadline - performance.now();
       if (left <= 0 || options.signal?.aborted) return [];
@@ -102,12 +106,22 @@ export class Receiver {
   private async claimAvailable(
     meta: QueueMeta,
     options: ReceiveOptions,
-    first: boolean,
+    look: Look,
   ): Promise<DeliveredMessage[]> {
     if (!isSharded(meta)) return this.claimIn(meta, messagePartition(meta.name, meta.inc), options);
-    for (const shard of this.hints.probeOrder(meta, first)) {
-      const delivered = await this.claimIn(meta, shardPartition(meta.name, meta.inc, shard), options);
-      if (delivered.length > 0) return delivered;
+    const key = `${meta.name}#${meta.inc}`;
+    const working = this.receivingIn.get(key) ?? new Map<number, number>();
+    this.receivingIn.set(key, working);
+    for (const shard of this.hints.probeOrder(meta, look, working)) {
+      working.set(shard, (working.get(shard) ?? 0) + 1);
+      try {
+        const delivered = await this.claimIn(meta, shardPartition(meta.name, meta.inc, shard), options);
+        if (delivered.length > 0) return delivered;
+      } finally {
+        const left = (working.get(shard) ?? 1) - 1;
+        if (left > 0) working.set(shard, left);
+        else working.delete(shard);
+      }
     }
     return [];
   }

@@ -10,6 +10,7 @@
  * - A receive looks first at the shards this process last saw non-empty (two picked at random,
  *   the fuller one taken: power of two choices), then at the others from a rotating start, at most
  *   `MAX_PROBES` a call: O(1) queries on a busy queue, a bounded number on a nearly empty one.
+ *   Long polls pass over shards found empty a moment ago (`EMPTY_MEMORY_MS`).
  */
 import { ValidationError } from './errors';
 import { hashSlot, shardPartition } from './keys';
@@ -91,26 +92,54 @@ export function resolveShards(current: number | undefined, fields: QueueFields):
 }
 
 /**
+ * Which look of a receive asks: a short poll (`waitSeconds` 0), a long poll's first look, or one
+ * of its later looks (the ones before found nothing).
+ */
+export type Look = 'short' | 'first' | 'later';
+
+/**
+ * How long a long poll passes over a shard this process found empty (unless it published there
+ * since). Short enough that a message another process put there is still found within about
+ * half a second more; long enough that consumers outnumbering the ready messages stop querying
+ * the same empty shards on every look (docs/performance.md, "Sharded queues").
+ */
+export const EMPTY_MEMORY_MS = 500;
+
+interface ShardsSeen {
+  /** Candidates the last query of a shard found, for the shards where it found some. */
+  found: Map<number, number>;
+  /** When a query last found a shard empty (this hint's clock). */
+  emptyAt: Map<number, number>;
+  /** Where the rotation goes on. */
+  cursor?: number;
+}
+
+/**
  * What this process last saw of each shard of a queue: how many candidates its last query found
- * there (0: empty). Per process and approximate by nature: it only orders the looking, every
- * claim is still decided by the store.
+ * there, and when it last found one empty. Per process and approximate by nature: it only orders
+ * the looking, every claim is still decided by the store.
  */
 export class ShardHints {
-  private readonly seen = new Map<string, Map<number, number>>();
-  private readonly cursor = new Map<string, number>();
+  private readonly queues = new Map<string, ShardsSeen>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   /**
-   * The shards to look at, in order, at most `MAX_PROBES` (all of them when N is small). A first
-   * look fills up to `MAX_PROBES` from the rotation; a long poll's later looks (`first` false)
-   * take the shards seen non-empty and one more from the rotation: its earlier look found nothing,
-   * so an idle long poll of a sharded queue costs about one query a look, as on one shard.
+   * The shards to look at, in order, at most `MAX_PROBES` (all of them when N is small):
+   * - the shards seen non-empty first (of two picked at random the fuller one, then the others);
+   * - then shards from a rotating start, so that successive calls cover every shard. A short poll
+   *   and a long poll's first look fill up to `MAX_PROBES`; a later look takes one more only (its
+   *   earlier look found nothing), so an idle long poll costs about one query a look, as on one
+   *   shard. Long polls pass over the shards found empty in the last `EMPTY_MEMORY_MS`; a short
+   *   poll has one look only, so it does not.
+   * - `working`: shards where receives of this process are under way go last, so that its
+   *   consumers spread over the shards with messages instead of crowding one.
    */
-  probeOrder(meta: Sharded, first = true): number[] {
+  probeOrder(meta: Sharded, look: Look = 'short', working?: ReadonlyMap<number, number>): number[] {
     const count = shardCount(meta);
     if (count === 1) return [0];
-    const key = `${meta.name}#${meta.inc}`;
-    const seen = this.seen.get(key) ?? new Map<number, number>();
-    const busy = [...seen.entries()].filter(([shard, found]) => found > 0 && shard < count);
+    const seen = this.seenOf(meta);
+    const busy = [...seen.found.entries()].filter(([shard]) => shard < count);
     const order: number[] = [];
     if (busy.length > 0) {
       // Power of two choices: of two shards seen non-empty, the fuller first; then the others
@@ -122,33 +151,48 @@ export class ShardHints {
       shuffle(rest);
       order.push(...rest.slice(0, MAX_PROBES - 1));
     }
-    // Then from a rotating start, so that successive calls cover every shard.
-    let start = this.cursor.get(key) ?? Math.floor(Math.random() * count);
-    const wanted = first ? MAX_PROBES : Math.min(MAX_PROBES, order.length + 1);
-    while (order.length < Math.min(wanted, count)) {
-      const shard = start % count;
-      start++;
-      if (!order.includes(shard)) order.push(shard);
+    const wanted = Math.min(count, look === 'later' ? Math.min(MAX_PROBES, order.length + 1) : MAX_PROBES);
+    const recentlyEmpty = (shard: number) =>
+      look !== 'short' &&
+      this.now() - (seen.emptyAt.get(shard) ?? Number.NEGATIVE_INFINITY) < EMPTY_MEMORY_MS;
+    let next = seen.cursor ?? Math.floor(Math.random() * count);
+    for (let step = 0; step < count && order.length < wanted; step++, next++) {
+      const shard = next % count;
+      if (!order.includes(shard) && !recentlyEmpty(shard)) order.push(shard);
     }
-    this.cursor.set(key, start % count);
-    return order;
+    seen.cursor = next % count;
+    if (!working || working.size === 0) return order;
+    const idle = order.filter((shard) => !working.get(shard));
+    return [...idle, ...order.filter((shard) => working.get(shard))];
   }
 
   /** What a query of `shard` found: the number of candidates (0 for none). */
   record(meta: Sharded, shard: number, found: number): void {
-    const key = `${meta.name}#${meta.inc}`;
-    const seen = this.seen.get(key) ?? new Map<number, number>();
-    if (found > 0) seen.set(shard, found);
-    else seen.delete(shard);
-    this.seen.set(key, seen);
+    const seen = this.seenOf(meta);
+    if (found > 0) {
+      seen.found.set(shard, found);
+      seen.emptyAt.delete(shard);
+    } else {
+      seen.found.delete(shard);
+      seen.emptyAt.set(shard, this.now());
+    }
   }
 
   /** A publish of this process put messages into `shard`. */
   published(meta: Sharded, shard: number, count: number): void {
+    const seen = this.seenOf(meta);
+    seen.found.set(shard, (seen.found.get(shard) ?? 0) + count);
+    seen.emptyAt.delete(shard);
+  }
+
+  private seenOf(meta: Sharded): ShardsSeen {
     const key = `${meta.name}#${meta.inc}`;
-    const seen = this.seen.get(key) ?? new Map<number, number>();
-    seen.set(shard, (seen.get(shard) ?? 0) + count);
-    this.seen.set(key, seen);
+    let seen = this.queues.get(key);
+    if (!seen) {
+      seen = { found: new Map(), emptyAt: new Map() };
+      this.queues.set(key, seen);
+    }
+    return seen;
   }
 }
 

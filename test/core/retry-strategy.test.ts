@@ -33,7 +33,10 @@ beforeAll(async () => {
         response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
         response.end(JSON.stringify(payload));
       };
-      const errorOf = (type: string) => ({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: type });
+      const errorOf = (type: string) => ({
+        __type: `com.amazonaws.dynamodb.v20120810#${type}`,
+        message: type,
+      });
       switch (answer(attempt)) {
         case 'throttle':
           return send(400, errorOf('ProvisionedThroughputExceededException'));

@@ -11,7 +11,13 @@ import { DynamoEngine } from '../../functions/core/dynamo-engine';
 import { ValidationError } from '../../functions/core/errors';
 import { queueOfPartition, shardOfPartition, shardPartition } from '../../functions/core/keys';
 import { formatReceipt, parseReceipt } from '../../functions/core/receipts';
-import { groupHomes, resolveShards, ShardHints, shardBound } from '../../functions/core/shards';
+import {
+  EMPTY_MEMORY_MS,
+  groupHomes,
+  resolveShards,
+  ShardHints,
+  shardBound,
+} from '../../functions/core/shards';
 import type { DeliveredMessage } from '../../functions/core/types';
 import { type ManualClock, queueName, testEngine } from '../support/engine';
 
@@ -395,17 +401,51 @@ describe('receive hints', () => {
   it("a long poll's later looks take the shards seen non-empty and one more, still covering every shard", () => {
     const hints = new ShardHints();
     const meta = { name: 'q', inc: 'i', shards: 16 };
-    expect(hints.probeOrder(meta, false)).toHaveLength(1);
+    expect(hints.probeOrder(meta, 'later')).toHaveLength(1);
     const covered = new Set<number>();
     for (let look = 0; look < 16; look++)
-      for (const shard of hints.probeOrder(meta, false)) covered.add(shard);
+      for (const shard of hints.probeOrder(meta, 'later')) covered.add(shard);
     expect(covered.size).toBe(16);
     hints.record(meta, 3, 2);
     hints.record(meta, 11, 1);
-    const later = hints.probeOrder(meta, false);
+    const later = hints.probeOrder(meta, 'later');
     expect(later).toHaveLength(3);
     expect(later.slice(0, 2).sort((a, b) => a - b)).toEqual([3, 11]);
-    expect(hints.probeOrder(meta, true)).toHaveLength(4);
+    expect(hints.probeOrder(meta, 'first')).toHaveLength(4);
+  });
+
+  it('a long poll passes over shards found empty a moment ago, unless published into since; a short poll does not', () => {
+    let now = 0;
+    const hints = new ShardHints(() => now);
+    const meta = { name: 'q', inc: 'i', shards: 8 };
+    for (let shard = 0; shard < 8; shard++) hints.record(meta, shard, 0);
+    expect(hints.probeOrder(meta, 'first')).toEqual([]);
+    expect(hints.probeOrder(meta, 'later')).toEqual([]);
+    expect(hints.probeOrder(meta, 'short')).toHaveLength(4);
+    hints.published(meta, 5, 1);
+    expect(hints.probeOrder(meta, 'first')).toEqual([5]);
+    hints.record(meta, 5, 0);
+    now += EMPTY_MEMORY_MS - 1;
+    expect(hints.probeOrder(meta, 'first')).toEqual([]);
+    now += 1;
+    const covered = new Set<number>();
+    for (let look = 0; look < 2; look++)
+      for (const shard of hints.probeOrder(meta, 'first')) covered.add(shard);
+    expect(covered.size).toBe(8);
+    // Found empty again: passed over again for the next EMPTY_MEMORY_MS.
+    for (const shard of covered) hints.record(meta, shard, 0);
+    expect(hints.probeOrder(meta, 'later')).toEqual([]);
+  });
+
+  it('shards where this process is already receiving come last', () => {
+    const hints = new ShardHints();
+    const meta = { name: 'q', inc: 'i', shards: 4 };
+    hints.record(meta, 1, 3);
+    hints.record(meta, 2, 3);
+    const order = hints.probeOrder(meta, 'first', new Map([[1, 2]]));
+    expect(order).toHaveLength(4);
+    expect(order[0]).toBe(2);
+    expect(order[3]).toBe(1);
   });
 });
 
