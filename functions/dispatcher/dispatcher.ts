@@ -21,7 +21,10 @@
  * dispatcher itself with the drain event (`RateHandOvers`). The chain is bounded by the
  * consumer's slots: a drain that waits holds one, so other invocations are turned away and hand
  * nothing over; at most `concurrency` chains per consumer, each one invocation per RATE_DRAIN_MS,
- * and a chain ends once the backlog is gone.
+ * and a chain ends once the backlog is gone. Nothing is handed over that a fresh drain
+ * invocation could not wait for (a batch's tokens more than RATE_DRAIN_MS away, or no time left
+ * after the wait for the consumer's visibility timeout: the sweep claims those tokens when due),
+ * and a drain invocation hands over only after delivering something, so no chain spins.
  *
  * At most `concurrency` batches of a consumer run at once across all invocations (DynamoSlots).
  */
@@ -74,6 +77,15 @@ const MAX_HANDLER_MS = 900_000;
  * enough that a long chain is many ordinary invocations (each picks up the code deployed).
  */
 export const RATE_DRAIN_MS = 300_000;
+/** The dispatcher function's timeout (infra/constructs/dispatcher.ts): what a fresh invocation has. */
+const FUNCTION_TIMEOUT_MS = 900_000;
+
+/** Time a batch of the consumer may take: its lease, as long as Lambda lets the handler run. */
+const batchMs = (consumer: Consumer) => Math.min(consumer.visibilityTimeoutSeconds * 1000, MAX_HANDLER_MS);
+
+/** Whether a drain invocation started now could wait `ms` for the consumer's tokens. */
+const freshDrainCouldWait = (consumer: Consumer, ms: number) =>
+  ms <= RATE_DRAIN_MS && ms + batchMs(consumer) + 2 * RESERVE_MS < FUNCTION_TIMEOUT_MS;
 
 export class Dispatcher {
   private readonly clock: Clock;
@@ -158,16 +170,12 @@ export class Dispatcher {
       clock: this.clock,
       onBatch: this.onBatch,
     };
-    const hasTimeFor = (consumer: Consumer) =>
-      invocation.remainingMs() >
-      Math.min(consumer.visibilityTimeoutSeconds * 1000, MAX_HANDLER_MS) + RESERVE_MS;
+    const hasTimeFor = (consumer: Consumer) => invocation.remainingMs() > batchMs(consumer) + RESERVE_MS;
     const rateUntil = this.clock() + RATE_DRAIN_MS;
     // Waiting `ms` must leave the time a batch may take, within this invocation's rate budget.
     const mayWait = waitForRate
       ? (consumer: Consumer, ms: number) =>
-          this.clock() + ms <= rateUntil &&
-          invocation.remainingMs() - ms >
-            Math.min(consumer.visibilityTimeoutSeconds * 1000, MAX_HANDLER_MS) + RESERVE_MS
+          this.clock() + ms <= rateUntil && invocation.remainingMs() - ms > batchMs(consumer) + RESERVE_MS
       : undefined;
     const consumers = this.options.consumers.filter((consumer) => queues.includes(consumer.queue));
     const heldBack = new Set<string>();
@@ -175,7 +183,11 @@ export class Dispatcher {
       consumers.map((consumer) =>
         drain(deps, consumer, { limiter, hasTimeFor, mayWait, sleep: this.options.sleep }).then(
           (result) => {
-            if (result.rateLimited) heldBack.add(consumer.queue);
+            const { heldBackMs } = result;
+            if (heldBackMs === undefined || !freshDrainCouldWait(consumer, heldBackMs)) return;
+            // A drain invocation that delivered nothing would only start another like it.
+            if (waitForRate && result.batches === 0) return;
+            heldBack.add(consumer.queue);
           },
           (error: unknown) => {
             this.options.telemetry.metric('DispatchErrors', 1);

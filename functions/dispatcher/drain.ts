@@ -10,7 +10,8 @@
  * bucket holds no token; the engine's known bucket state tells them apart, without a request
  * (`rateLimitWaitMs`). Held back by the rate, a worker keeps its slot and sleeps until a full
  * batch's tokens are due, then claims again, while `mayWait` allows; otherwise it ends and the
- * result says `rateLimited`, so the caller can hand the backlog over (dispatcher.ts). Keeping the
+ * result says how long it would have waited (`heldBackMs`), so the caller can hand the backlog
+ * over (dispatcher.ts). Keeping the
  * slot is what bounds the waiting: other invocations are turned away (and set `refused`) instead
  * of each waiting for the same tokens. A token found there just after an empty claim may have
  * come due meanwhile: the worker looks once more before it calls the queue empty.
@@ -33,7 +34,7 @@ export interface DrainOptions {
   hasTimeFor: (consumer: Consumer) => boolean;
   /**
    * Whether a worker held back by the rate limit may wait `ms` for its tokens (and still have
-   * time for the batch). @default - never: the drain ends, `rateLimited`
+   * time for the batch). @default - never: the drain ends, with `heldBackMs`
    */
   mayWait?: (consumer: Consumer, ms: number) => boolean;
   /** @default setTimeout */
@@ -43,8 +44,11 @@ export interface DrainOptions {
 export interface DrainResult {
   batches: number;
   messages: number;
-  /** It ended with the backlog held back by the queue's rate limit, not waited for. */
-  rateLimited: boolean;
+  /**
+   * It ended with the backlog held back by the queue's rate limit: the wait for a batch's tokens
+   * it did not do (the last one, when several workers ended so).
+   */
+  heldBackMs?: number;
 }
 
 export async function drain(
@@ -52,7 +56,7 @@ export async function drain(
   consumer: Consumer,
   options: DrainOptions,
 ): Promise<DrainResult> {
-  const result: DrainResult = { batches: 0, messages: 0, rateLimited: false };
+  const result: DrainResult = { batches: 0, messages: 0 };
   const pause = options.sleep ?? sleep;
   const workers: Promise<void>[] = [];
   const spawn = () => {
@@ -113,7 +117,7 @@ export async function drain(
       const fullBatchMs =
         (await deps.engine.rateLimitWaitMs(consumer.queue, consumer.batchSize)) ?? heldBackMs;
       if (!options.mayWait?.(consumer, fullBatchMs)) {
-        result.rateLimited = true;
+        result.heldBackMs = fullBatchMs;
         return batch;
       }
       await pause(fullBatchMs);

@@ -63,7 +63,7 @@ describe('drain', () => {
     await engine.pauseQueue(consumer.queue);
     const { state, invoke } = trackingInvoker(1);
     const paused = await drain(deps(invoke), consumer, { limiter: new InProcessSlots(), hasTimeFor: always });
-    expect(paused).toEqual({ batches: 0, messages: 0, rateLimited: false });
+    expect(paused).toEqual({ batches: 0, messages: 0 });
     expect(state.messages).toBe(0);
     expect((await engine.getQueue(consumer.queue)).counts).toMatchObject({ ready: 4, inFlight: 0 });
 
@@ -72,7 +72,7 @@ describe('drain', () => {
       limiter: new InProcessSlots(),
       hasTimeFor: always,
     });
-    expect(resumed).toEqual({ batches: 2, messages: 4, rateLimited: false });
+    expect(resumed).toEqual({ batches: 2, messages: 4 });
     expect((await engine.getQueue(consumer.queue)).counts.total).toBe(0);
   });
 
@@ -81,7 +81,7 @@ describe('drain', () => {
     const { state, invoke } = trackingInvoker(10, 3);
     const result = await drain(deps(invoke), consumer, { limiter: new InProcessSlots(), hasTimeFor: always });
 
-    expect(result).toEqual({ batches: 6, messages: 12, rateLimited: false });
+    expect(result).toEqual({ batches: 6, messages: 12 });
     expect(state.messages).toBe(12);
     expect(state.peak).toBe(3);
     expect((await engine.getQueue(consumer.queue)).counts.total).toBe(0);
@@ -91,7 +91,7 @@ describe('drain', () => {
     const consumer = await backlog(1, { batchSize: 10, concurrency: 5 });
     const { state, invoke } = trackingInvoker(1);
     const result = await drain(deps(invoke), consumer, { limiter: new InProcessSlots(), hasTimeFor: always });
-    expect(result).toEqual({ batches: 1, messages: 1, rateLimited: false });
+    expect(result).toEqual({ batches: 1, messages: 1 });
     expect(state.peak).toBe(1);
   });
 

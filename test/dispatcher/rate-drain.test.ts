@@ -203,6 +203,32 @@ describe('a rate-limited queue and the dispatcher', () => {
     expect(handOvers().map((request) => decode(request.Payload))).toEqual([{ postbox: 'drain', queue }]);
   }, 30_000);
 
+  it('leaves a rate slower than a batch per RATE_DRAIN_MS to the sweep: nothing is handed over', async () => {
+    const queue = await rateLimitedBacklog({ perSecond: 1 / 600, burst: 1 }, 3);
+    const { dispatcher, sleeps } = dispatcherFor(queue, { batchSize: 1 });
+
+    await dispatcher.onStream([streamRecord(queue)], invocationOf(900_000));
+    await dispatcher.onDrain(queue, invocationOf(900_000));
+
+    expect(delivered(deliveries)).toBe(1);
+    expect(sleeps).toEqual([]);
+    expect(handOvers()).toEqual([]);
+  }, 30_000);
+
+  it('a drain invocation that delivers nothing hands nothing over (no chain spins)', async () => {
+    const queue = await rateLimitedBacklog({ perSecond: 0.5, burst: 1 }, 3);
+    // Another process takes the token; this invocation has time for a batch, not for a wait too.
+    const elsewhere = new DynamoEngine({ client, tableName, clock });
+    expect(await elsewhere.receive(queue, { maxMessages: 1 })).toHaveLength(1);
+    const { dispatcher, sleeps } = dispatcherFor(queue, { batchSize: 1 });
+
+    await dispatcher.onDrain(queue, invocationOf(36_000));
+
+    expect(deliveries).toEqual([]);
+    expect(sleeps).toEqual([]);
+    expect(handOvers()).toEqual([]);
+  }, 30_000);
+
   it('a drain that waits holds its slot: another dispatcher is turned away and hands nothing over', async () => {
     const queue = await rateLimitedBacklog({ perSecond: 1, burst: 1 }, 4);
     // The waiting drain's first sleep is held open until the other dispatcher has run.
