@@ -147,6 +147,10 @@ export class DynamoEngine implements Engine {
     return this.receiver.receive(queue, options);
   }
 
+  rateLimitWaitMs(queue: string, tokens: number) {
+    return this.receiver.rateLimitWaitMs(queue, tokens);
+  }
+
   ack(queue: string, receipt: string) {
     return this.leases.ack(queue, receipt);
   }

@@ -52,6 +52,13 @@ export interface Engine {
   ): Promise<BatchEntry<PublishResult>[]>;
 
   receive(queue: string, options: ReceiveOptions): Promise<DeliveredMessage[]>;
+  /**
+   * How long until a receive of a rate-limited queue may get `tokens` messages (at most the
+   * limit's burst) as far as this process knows, without a request: 0 now; undefined when the
+   * queue has no rate limit or is paused. The dispatcher asks when a claim comes back empty, to
+   * tell "held back by the rate" (wait, then claim a full batch) from "empty" (done).
+   */
+  rateLimitWaitMs(queue: string, tokens: number): Promise<number | undefined>;
   ack(queue: string, receipt: string): Promise<void>;
   ackBatch(queue: string, receipts: string[]): Promise<BatchEntry<void>[]>;
   release(queue: string, receipt: string, delaySeconds: number): Promise<void>;

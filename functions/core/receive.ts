@@ -102,6 +102,11 @@ export class Receiver {
     }
   }
 
+  /** Milliseconds until a receive of `queue` may get `tokens` from its rate limit (flow-control.ts). */
+  async rateLimitWaitMs(queue: string, tokens: number): Promise<number | undefined> {
+    return this.flow.waitMs(await this.metas.get(queue), this.clock(), tokens);
+  }
+
   /** One shard, or the shards of a sharded queue in the order its hints give, until one delivers. */
   private async claimAvailable(
     meta: QueueMeta,

@@ -5,9 +5,20 @@
  *
  * It starts with one worker and adds one each time a worker claims a full batch, up to
  * `concurrency`: a quiet queue costs one slot and one receive, a backlog fans out.
+ *
+ * A rate-limited queue (`rateLimit`) answers an empty claim both when it is empty and when its
+ * bucket holds no token; the engine's known bucket state tells them apart, without a request
+ * (`rateLimitWaitMs`). Held back by the rate, a worker keeps its slot and sleeps until a full
+ * batch's tokens are due, then claims again, while `mayWait` allows; otherwise it ends and the
+ * result says how long it would have waited (`heldBackMs`), so the caller can hand the backlog
+ * over (dispatcher.ts). Keeping the
+ * slot is what bounds the waiting: other invocations are turned away (and set `refused`) instead
+ * of each waiting for the same tokens. A token found there just after an empty claim may have
+ * come due meanwhile: the worker looks once more before it calls the queue empty.
  */
 import { ServiceUnavailableError } from '../core/errors';
 import { sleep } from '../core/store';
+import type { DeliveredMessage } from '../core/types';
 import type { Consumer } from './consumer';
 import { claimBatch, type DispatchDeps, processBatch } from './dispatch';
 import type { ConcurrencyLimiter } from './slots';
@@ -21,11 +32,23 @@ export interface DrainOptions {
   limiter: ConcurrencyLimiter;
   /** False once there is not enough time left to claim and process one more batch. */
   hasTimeFor: (consumer: Consumer) => boolean;
+  /**
+   * Whether a worker held back by the rate limit may wait `ms` for its tokens (and still have
+   * time for the batch). @default - never: the drain ends, with `heldBackMs`
+   */
+  mayWait?: (consumer: Consumer, ms: number) => boolean;
+  /** @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface DrainResult {
   batches: number;
   messages: number;
+  /**
+   * It ended with the backlog held back by the queue's rate limit: the wait for a batch's tokens
+   * it did not do (the last one, when several workers ended so).
+   */
+  heldBackMs?: number;
 }
 
 export async function drain(
@@ -34,6 +57,7 @@ export async function drain(
   options: DrainOptions,
 ): Promise<DrainResult> {
   const result: DrainResult = { batches: 0, messages: 0 };
+  const pause = options.sleep ?? sleep;
   const workers: Promise<void>[] = [];
   const spawn = () => {
     if (workers.length < consumer.concurrency) workers.push(work());
@@ -51,7 +75,7 @@ export async function drain(
       let recheck = false;
       let throttled = false;
       try {
-        const batch = await claimBatch(deps.engine, consumer);
+        const batch = await claimWithinRate();
         claimed = batch.length;
         if (claimed > 0) {
           if (claimed === consumer.batchSize) spawn();
@@ -73,6 +97,30 @@ export async function drain(
       }
       // Empty queue: done, unless another dispatcher was turned away meanwhile and counts on us.
       if (claimed === 0 && !recheck) return;
+    }
+  }
+
+  /** A batch, waiting out the rate limit while allowed; empty when the queue is (or when not allowed). */
+  async function claimWithinRate(): Promise<DeliveredMessage[]> {
+    let lookedAgain = false;
+    for (;;) {
+      const batch = await claimBatch(deps.engine, consumer);
+      if (batch.length > 0) return batch;
+      const heldBackMs = await deps.engine.rateLimitWaitMs(consumer.queue, 1);
+      if (heldBackMs === undefined) return batch; // no rate limit (or paused): empty
+      if (heldBackMs === 0) {
+        if (lookedAgain) return batch;
+        lookedAgain = true;
+        continue;
+      }
+      lookedAgain = false;
+      const fullBatchMs =
+        (await deps.engine.rateLimitWaitMs(consumer.queue, consumer.batchSize)) ?? heldBackMs;
+      if (!options.mayWait?.(consumer, fullBatchMs)) {
+        result.heldBackMs = fullBatchMs;
+        return batch;
+      }
+      await pause(fullBatchMs);
     }
   }
 

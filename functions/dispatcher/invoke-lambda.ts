@@ -2,6 +2,9 @@
  * The AWS invoker: a synchronous Lambda Invoke of the consumer's function, as Lambda's own SQS
  * poller does it. A FunctionError (the handler threw, timed out or ran out of memory) fails the
  * whole batch; otherwise the handler's answer is read for batchItemFailures (dispatch.ts).
+ *
+ * And the hand-over of a queue held back by its rate limit (dispatcher.ts): an asynchronous
+ * Invoke (`Event`) of the dispatcher itself, `{ postbox: 'drain', queue }`.
  */
 import { InvokeCommand, type InvokeCommandInput, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSEvent } from 'aws-lambda';
@@ -24,6 +27,24 @@ export function invokeParams(consumer: Consumer, event: SQSEvent): InvokeCommand
     FunctionName: consumer.handler,
     InvocationType: 'RequestResponse',
     Payload: new TextEncoder().encode(JSON.stringify(event)),
+  };
+}
+
+/** Starts a drain invocation for the queue; resolves once Lambda has queued it. */
+export type HandOver = (queue: string) => Promise<void>;
+
+export function handOverParams(dispatcherFunction: string, queue: string): InvokeCommandInput {
+  return {
+    FunctionName: dispatcherFunction,
+    InvocationType: 'Event',
+    Payload: new TextEncoder().encode(JSON.stringify({ postbox: 'drain', queue })),
+  };
+}
+
+/** `dispatcherFunction`: the function's own name (AWS_LAMBDA_FUNCTION_NAME), as its self-invoke grant names it. */
+export function lambdaHandOver(client: LambdaClient, dispatcherFunction: string): HandOver {
+  return async (queue) => {
+    await client.send(new InvokeCommand(handOverParams(dispatcherFunction, queue)));
   };
 }
 

@@ -8,9 +8,13 @@
  *   POSTBOX_SCHEDULE_GROUP      the deployment's EventBridge Scheduler group
  *   POSTBOX_SCHEDULER_ROLE_ARN  the role schedules invoke the dispatcher with
  *
- * Three kinds of event arrive: DynamoDB stream batches, wake-ups `{ postbox: 'wake', minute }`
- * (from a schedule, or from the dispatcher itself) and the sweep `{ postbox: 'sweep' }` (an
- * EventBridge rule, every minute).
+ * Set by Lambda itself: AWS_LAMBDA_FUNCTION_NAME, the function's own name, which its rate
+ * hand-overs invoke.
+ *
+ * Four kinds of event arrive: DynamoDB stream batches, wake-ups `{ postbox: 'wake', minute }`
+ * (from a schedule, or from the dispatcher itself), the sweep `{ postbox: 'sweep' }` (an
+ * EventBridge rule, every minute) and hand-overs `{ postbox: 'drain', queue }` (from the
+ * dispatcher itself, for a queue held back by its rate limit).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -21,7 +25,7 @@ import { PartitionThrottleRetryStrategy } from '../core/retry-strategy';
 import { Store } from '../core/store';
 import { type Consumer, type ConsumerOptions, toConsumer } from './consumer';
 import { Dispatcher, type Invocation } from './dispatcher';
-import { lambdaInvoker } from './invoke-lambda';
+import { lambdaHandOver, lambdaInvoker } from './invoke-lambda';
 import { tableWakeMarks, Wakes } from './schedules';
 import { powertoolsTelemetry, type Telemetry } from './telemetry';
 
@@ -31,6 +35,8 @@ export interface DispatcherEnv {
   scheduleGroup: string;
   schedulerRoleArn: string;
   region: string;
+  /** The function's own name; undefined outside Lambda (the invoked ARN stands in). */
+  functionName: string | undefined;
 }
 
 /** Reads the environment once; every problem at once. */
@@ -55,13 +61,21 @@ export function readEnv(env: Record<string, string | undefined>): DispatcherEnv 
     problems.push(`POSTBOX_CONSUMERS: ${(error as Error).message}`);
   }
   if (problems.length > 0) throw new Error(`Invalid dispatcher environment: ${problems.join('; ')}`);
-  return { tableName, consumers, scheduleGroup, schedulerRoleArn, region: env.AWS_REGION ?? 'us-east-1' };
+  return {
+    tableName,
+    consumers,
+    scheduleGroup,
+    schedulerRoleArn,
+    region: env.AWS_REGION ?? 'us-east-1',
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME || undefined,
+  };
 }
 
 export type DispatcherEvent =
   | { Records: DynamoDBRecord[] }
   | { postbox: 'wake'; minute: string }
-  | { postbox: 'sweep' };
+  | { postbox: 'sweep' }
+  | { postbox: 'drain'; queue: string };
 
 /** Hands one event to the dispatcher duty it asks for. */
 export async function route(
@@ -76,6 +90,9 @@ export async function route(
     return dispatcher.onWake(Date.parse(event.minute), invocation);
   }
   if ('postbox' in event && event.postbox === 'sweep') return dispatcher.onSweep(invocation);
+  if ('postbox' in event && event.postbox === 'drain' && typeof event.queue === 'string') {
+    return dispatcher.onDrain(event.queue, invocation);
+  }
   // Say what arrived by its shape only: an event could hold anything.
   telemetry.error('unknown event', { keys: Object.keys(event ?? {}) });
 }
@@ -95,6 +112,7 @@ function init(context: Context) {
     store,
     consumers: env.consumers,
     invoke: lambdaInvoker(lambda),
+    handOver: lambdaHandOver(lambda, env.functionName ?? dispatcherArn),
     wakes: new Wakes(
       new SchedulerClient({}),
       lambda,

@@ -15,4 +15,6 @@ export type DispatcherMetric =
   | 'ImmediateWakes'
   | 'DispatchErrors'
   /** Messages published by recurring schedules' firings in a sweep. */
-  | 'ScheduledMessages';
+  | 'ScheduledMessages'
+  /** Drain invocations started for a queue held back by its rate limit (dispatcher.ts). */
+  | 'RateHandOvers';

@@ -113,6 +113,10 @@ export class TrackedEngine implements Engine {
     return delivered;
   }
 
+  rateLimitWaitMs(queue: string, tokens: number) {
+    return this.engine.rateLimitWaitMs(queue, tokens);
+  }
+
   ack(queue: string, receipt: string) {
     return this.engine.ack(queue, receipt);
   }

@@ -132,7 +132,8 @@ export class PostboxDispatcher extends Construct {
         conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
       }),
     );
-    // Wake-ups too near for a schedule: the dispatcher invokes itself asynchronously. A policy of
+    // Wake-ups too near for a schedule, and hand-overs of a queue held back by its rate limit
+    // (`{ postbox: 'drain', queue }`): the dispatcher invokes itself asynchronously. A policy of
     // its own, not the role's default one: the function depends on that, and this names the function.
     new iam.Policy(this, 'SelfInvoke', {
       roles: [role],

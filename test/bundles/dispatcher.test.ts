@@ -319,6 +319,47 @@ describe('a wake-up later, through EventBridge Scheduler', () => {
   });
 });
 
+describe('a rate-limited backlog: handed over to a drain invocation of the dispatcher itself', () => {
+  it('delivers the burst from the stream, hands over, and the drain delivers the rest at the rate', async () => {
+    await main.stream.read();
+    const limit = { rateLimit: { perSecond: 1, burst: 1 } };
+    const path = `/v1/queues/${CONSUMED_QUEUE}`;
+    expect((await http(main, { method: 'PUT', path, body: limit })).status).toBe(200);
+    main.stub.clear();
+    main.stub.functionsDo(() => ({ batchItemFailures: [] }));
+    const published = await publish(main, [{ body: 'r1' }, { body: 'r2' }, { body: 'r3' }]);
+    for (const event of await main.stream.events()) expect(await main.dispatcher.invoke(event)).toBeNull();
+
+    // One token: one message, then the empty bucket; the stream invocation does not wait for it.
+    const drain = { postbox: 'drain', queue: CONSUMED_QUEUE };
+    const handOver = {
+      functionName: main.env.AWS_LAMBDA_FUNCTION_NAME,
+      invocationType: 'Event',
+      payload: drain,
+    };
+    const first = main.stub.invocations();
+    expect(first.filter((call) => call.functionName === consumerArn).flatMap(sqsRecords)).toHaveLength(1);
+    const handOvers = first.filter((call) => call.functionName !== consumerArn);
+    expect(handOvers.length).toBeGreaterThanOrEqual(1);
+    expect(handOvers).toEqual(handOvers.map(() => handOver));
+
+    // The drain invocation waits for each token, and ends with the backlog: no further hand-over.
+    main.stub.clear();
+    const started = performance.now();
+    expect(await main.dispatcher.invoke(drain)).toBeNull();
+    const rest = main.stub.invocations();
+    expect(rest.map((call) => call.functionName)).toEqual([consumerArn, consumerArn]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+    const delivered = [...first, ...rest]
+      .filter((call) => call.functionName === consumerArn)
+      .flatMap(sqsRecords)
+      .map((record) => record.messageId);
+    expect(delivered.sort()).toEqual(published.map((result) => result.id).sort());
+    expect((await main.engine.getQueue(CONSUMED_QUEUE)).counts.ready).toBe(0);
+    expect((await http(main, { method: 'PUT', path, body: { rateLimit: null } })).status).toBe(200);
+  });
+});
+
 describe('the wake-up arranged first', () => {
   it('delivered the message to the consumer at its due time, then returned at the end of its minute', async () => {
     expect(await wake.run).toBeNull();

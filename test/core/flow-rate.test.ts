@@ -185,6 +185,30 @@ describe('rateLimit', () => {
     expect(await engine.receive(queue, { maxMessages: 10 })).toHaveLength(10);
   });
 
+  it('tells how long until a batch of tokens is due, from the bucket state it saw, with no request', async () => {
+    const queue = queueName('wait');
+    await engine.putQueue(queue, { rateLimit: { perSecond: 4, burst: 6 } });
+    await backlog(queue, 20);
+    expect(await engine.rateLimitWaitMs(queue, 10)).toBe(0);
+    expect(await engine.receive(queue, { maxMessages: 10 })).toHaveLength(6);
+    counter.take();
+    // Empty: a token in 250 ms, three in 750 ms; more than the burst waits for the burst.
+    expect(await engine.rateLimitWaitMs(queue, 1)).toBe(250);
+    expect(await engine.rateLimitWaitMs(queue, 3)).toBe(750);
+    expect(await engine.rateLimitWaitMs(queue, 10)).toBe(1_500);
+    expect(counter.take().total).toBe(0);
+    clock.advance(750);
+    expect(await engine.rateLimitWaitMs(queue, 3)).toBe(0);
+    expect(await engine.receive(queue, { maxMessages: 3 })).toHaveLength(3);
+
+    const unlimited = queueName('unlimited');
+    await engine.putQueue(unlimited, {});
+    expect(await engine.rateLimitWaitMs(unlimited, 1)).toBeUndefined();
+    // Paused, no token makes it deliver: not a wait.
+    await engine.pauseQueue(queue);
+    expect(await engine.rateLimitWaitMs(queue, 1)).toBeUndefined();
+  });
+
   it('makes a long poll wait for the next token rather than answer empty', async () => {
     // A real clock here: the wait is measured against it.
     const live = await testEngine(Object.assign(() => Date.now(), { advance() {}, set() {} }));

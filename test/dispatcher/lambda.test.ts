@@ -375,13 +375,15 @@ describe('lambda entry', () => {
       onStream: async () => void calls.push('stream'),
       onWake: async (minute: number) => void calls.push(`wake ${new Date(minute).toISOString()}`),
       onSweep: async () => void calls.push('sweep'),
+      onDrain: async (queue: string) => void calls.push(`drain ${queue}`),
     } as unknown as Dispatcher;
     const { telemetry, logs } = memoryTelemetry();
     await route({ Records: [] }, dispatcher, invocation, telemetry);
     await route({ postbox: 'wake', minute: '2026-11-25T12:05:00.000Z' }, dispatcher, invocation, telemetry);
     await route({ postbox: 'sweep' }, dispatcher, invocation, telemetry);
+    await route({ postbox: 'drain', queue: 'orders' }, dispatcher, invocation, telemetry);
     await route({ secret: 'body' } as never, dispatcher, invocation, telemetry);
-    expect(calls).toEqual(['stream', 'wake 2026-11-25T12:05:00.000Z', 'sweep']);
+    expect(calls).toEqual(['stream', 'wake 2026-11-25T12:05:00.000Z', 'sweep', 'drain orders']);
     expect(logs).toEqual([{ level: 'error', message: 'unknown event', fields: { keys: ['secret'] } }]);
   });
 
@@ -397,7 +399,9 @@ describe('lambda entry', () => {
       POSTBOX_SCHEDULER_ROLE_ARN: 'r',
       POSTBOX_CONSUMERS: JSON.stringify([{ queue: 'orders', handler: CONSUMER, concurrency: 3 }]),
       AWS_REGION: 'eu-west-1',
+      AWS_LAMBDA_FUNCTION_NAME: 'postbox-dispatcher',
     });
+    expect(env.functionName).toBe('postbox-dispatcher');
     expect(env.consumers).toEqual([
       { queue: 'orders', handler: CONSUMER, batchSize: 10, concurrency: 3, visibilityTimeoutSeconds: 30 },
     ]);

@@ -9,6 +9,9 @@
  *                                    UpdateItem; none when nothing was found).
  *   giveBack(meta, unused)           tokens of claims that lost their race
  *   retryInMs(meta, now)             for long polls and consumers: when to look again
+ *   waitMs(meta, now, tokens)        for the dispatcher: how long until the bucket holds `tokens`
+ *                                    (at most its burst), so a drain sleeps until a full batch is
+ *                                    due instead of claiming one message a token
  *
  * A receive claims at most the tokens it got, so no process delivers beyond the rate, and a
  * message that waits for a token is not claimed: its receiveCount does not change.
@@ -75,5 +78,17 @@ export class FlowControl {
     if (meta.rateLimit == null || isPaused(meta) || !this.buckets.emptyAt(meta.name, meta.rateLimit, now))
       return undefined;
     return Math.max(1, this.buckets.nextTokenAt(meta.name, meta.rateLimit, now) - now);
+  }
+
+  /**
+   * Milliseconds until the bucket holds `tokens` (at most its burst) as far as this process
+   * knows (no request): 0 when it does now; undefined when the queue has no rate limit or is
+   * paused (no token makes it deliver then). The known state only lags the store's (other
+   * processes take tokens too), so the answer is never later than the truth: a claim at that
+   * time gets the tokens, or learns the bucket's newer state and is told to wait again.
+   */
+  waitMs(meta: QueueMeta, now: number, tokens: number): number | undefined {
+    if (meta.rateLimit == null || isPaused(meta)) return undefined;
+    return Math.max(0, this.buckets.tokensDueAt(meta.name, meta.rateLimit, tokens, now) - now);
   }
 }

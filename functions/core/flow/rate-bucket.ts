@@ -53,6 +53,22 @@ export function nextTokenAt(state: BucketState | undefined, limit: RateLimit, no
   return (state as BucketState).tat - burstOf(limit) * per + per;
 }
 
+/**
+ * When the bucket holds `wanted` tokens (at most its burst; epoch ms, `now` when it does already),
+ * given the last known state: it holds n at t once t ≥ tat − (cap − n)·per.
+ */
+export function tokensDueAt(
+  state: BucketState | undefined,
+  limit: RateLimit,
+  wanted: number,
+  now: number,
+): number {
+  const burst = burstOf(limit);
+  const n = Math.max(1, Math.min(burst, Math.floor(wanted)));
+  if (tokensAt(state, limit, now) >= n) return now;
+  return (state as BucketState).tat - (burst - n) * periodOf(limit);
+}
+
 const MAX_ATTEMPTS = 8;
 
 export class RateBuckets {
@@ -69,6 +85,11 @@ export class RateBuckets {
   /** When the next token is due as far as this process knows. */
   nextTokenAt(queue: string, limit: RateLimit, now: number): number {
     return nextTokenAt(this.known.get(queue), limit, now);
+  }
+
+  /** When the bucket holds `wanted` tokens (at most its burst) as far as this process knows. */
+  tokensDueAt(queue: string, limit: RateLimit, wanted: number, now: number): number {
+    return tokensDueAt(this.known.get(queue), limit, wanted, now);
   }
 
   /** Takes up to `wanted` tokens; answers how many it got (0 when the bucket is empty). */
