@@ -6,7 +6,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoEngine } from '../../functions/core/dynamo-engine';
-import { groupKey, shardPartition } from '../../functions/core/keys';
+import { groupKey, hashSlot, shardPartition } from '../../functions/core/keys';
 import { fromAttributes, toAttributes } from '../../functions/core/store';
 import type { DeliveredMessage } from '../../functions/core/types';
 import { testClient } from '../support/dynamo';
@@ -103,7 +103,11 @@ describe.each([1, 4])('groupLimits.perSecond (shards: %i)', (shards) => {
     await engine.publish(queue, { body: 1, groupId: 'g' });
     const [first] = await engine.receive(queue, { maxMessages: 1, ack: 'auto' });
     expect(first?.body).toBe(1);
-    // Emptied before its next start (2 s on): a new member is stored delayed to that start.
+    // Emptied before its next start (2 s on): the group item stays, and a new member is stored
+    // delayed to that start.
+    expect(await groupItems(queue, shards, 'g')).toMatchObject([
+      { members: 0, active: 0, tat: clock() + 2000 },
+    ]);
     const published = await other.publish(queue, { body: 2, groupId: 'g' });
     expect(published.deliverAt).toBe(clock() + 2000);
     expect(await other.receive(queue, { maxMessages: 1 })).toEqual([]);
@@ -119,6 +123,32 @@ describe.each([1, 4])('groupLimits.perSecond (shards: %i)', (shards) => {
     clock.advance(5000);
     await engine.ack(queue, again?.receipt as string);
     expect(await groupItems(queue, shards, 'g')).toEqual([]); // past its pace: deleted as ever
+  });
+});
+
+describe('groupLimits.perSecond, sharded queue growing', () => {
+  it('a group emptied before its next start stays in its shard when the queue grows, and keeps its pace', async () => {
+    const queue = queueName('grate');
+    await engine.putQueue(queue, { groupLimits: { perSecond: 0.5 } });
+    // A group whose home after growing to 8 shards is not shard 0, where it lives now.
+    const group = Array.from({ length: 50 }, (_, i) => `g${i}`).find((g) => hashSlot(g, 8) !== 0) as string;
+    await engine.publish(queue, { body: 1, groupId: group });
+    expect((await engine.receive(queue, { maxMessages: 1, ack: 'auto' })).map((m) => m.body)).toEqual([1]);
+    expect(await groupItems(queue, 1, group)).toMatchObject([{ members: 0, active: 0 }]);
+    await engine.putQueue(queue, { shards: 8 });
+    await other.putQueue(queue, { shards: 8 });
+    const published = await other.publish(queue, { body: 2, groupId: group });
+    expect(published.deliverAt).toBe(clock() + 2000);
+    const items = await groupItems(queue, 8, group);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ pk: shardPartition(queue, await metaInc(queue), 0), members: 1 });
+    expect(items[0]?.ttl).toBeUndefined();
+    clock.advance(2000);
+    // A receive looks at a few shards a call: found within a few.
+    const got: unknown[] = [];
+    for (let call = 0; call < 8 && got.length === 0; call++)
+      got.push(...(await engine.receive(queue, { maxMessages: 1, ack: 'auto' })).map((m) => m.body));
+    expect(got).toEqual([2]);
   });
 });
 
