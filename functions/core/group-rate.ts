@@ -13,7 +13,7 @@
  * slot it started with. A group emptied before its `tat` keeps its item (members 0, active 0,
  * with a `ttl`), so a member right after still waits its turn.
  */
-import { readyKey, timerKey } from './keys';
+import { timerKey } from './keys';
 import type { MessageItem } from './message-item';
 import type { QueueConfig } from './types';
 
@@ -41,13 +41,13 @@ export const startOf = (tat: number | undefined, deliverAt: number, now: number)
 /** The member as it is stored to start at `start`: ready when that is now, else a delayed timer. */
 export function startingAt(item: MessageItem, start: number, now: number): MessageItem {
   const due = start <= now;
-  return {
-    ...item,
-    deliverAt: due ? item.deliverAt : start,
-    ask: due ? readyKey(item.ok) : timerKey(start, item.ok),
-    state: due ? 'ready' : 'delayed',
-  };
+  if (due || start <= item.deliverAt) return item;
+  // `pacedTo` keeps a reschedule from moving it before its start.
+  return { ...item, deliverAt: start, ask: timerKey(start, item.ok), state: 'delayed', pacedTo: start };
 }
+
+/** The earliest a reschedule may move a member to: not before the start its pace gave it. */
+export const earliestReschedule = (item: MessageItem, now: number) => Math.max(now, item.pacedTo ?? now);
 
 /** Seconds-since-epoch expiry of an emptied group's item: a while after its `tat` is past. */
 export const emptiedTtl = (tat: number) => Math.ceil(tat / 1000) + 3600;

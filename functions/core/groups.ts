@@ -225,13 +225,13 @@ export function promote(
       Update: {
         TableName: store.tableName,
         Key: toAttributes({ pk: partition, sk: `${MESSAGE_SK_PREFIX}${next.id}` }),
-        UpdateExpression: `SET #ask = :ask, #state = :state${moved ? ', #deliverAt = :at' : ''} REMOVE #waiting`,
+        UpdateExpression: `SET #ask = :ask, #state = :state${moved ? ', #deliverAt = :at, #pacedTo = :at' : ''} REMOVE #waiting`,
         ConditionExpression: '#waiting = :true',
         ExpressionAttributeNames: {
           '#ask': 'ask',
           '#state': 'state',
           '#waiting': 'waiting',
-          ...(moved ? { '#deliverAt': 'deliverAt' } : {}),
+          ...(moved ? { '#deliverAt': 'deliverAt', '#pacedTo': 'pacedTo' } : {}),
         },
         ExpressionAttributeValues: toAttributes({
           ':ask': due ? readyKey(next.ok) : timerKey(at, next.ok),

@@ -40,6 +40,8 @@ export interface MessageItem {
   waiting?: boolean;
   /** A member of a group with a maxInFlight above 1 (group-quota.ts), not of a strict one. */
   quota?: boolean;
+  /** The start its group's pace gave it, when that was later than its own due time (group-rate.ts). */
+  pacedTo?: number;
   /** Counted in the bounded queue's #SIZE item: its removal must decrement that counter. */
   counted?: boolean;
   deadLetter?: DeadLetterInfo;

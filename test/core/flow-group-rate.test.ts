@@ -110,6 +110,9 @@ describe.each([1, 4])('groupLimits.perSecond (shards: %i)', (shards) => {
     ]);
     const published = await other.publish(queue, { body: 2, groupId: 'g' });
     expect(published.deliverAt).toBe(clock() + 2000);
+    // A reschedule does not move it before its start (later is fine).
+    const moved = await engine.rescheduleMessage(queue, published.id, { deliverAt: clock() });
+    expect(moved.deliverAt).toBe(clock() + 2000);
     expect(await other.receive(queue, { maxMessages: 1 })).toEqual([]);
     clock.advance(1999);
     expect(await engine.receive(queue, { maxMessages: 1 })).toEqual([]);
