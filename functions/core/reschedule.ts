@@ -57,7 +57,9 @@ export class Rescheduler {
   ): MessageItem {
     // A member its group's pace holds (group-rate.ts) is not moved before its start.
     const deliverAt =
-      input.deliverAt === undefined ? item.deliverAt : Math.max(earliestReschedule(item, now), input.deliverAt);
+      input.deliverAt === undefined
+        ? item.deliverAt
+        : Math.max(earliestReschedule(item, now), input.deliverAt);
     const prio = input.priority ?? item.prio;
     // Same position in publish order, new priority digit.
     const ok = `${9 - prio}${item.ok.slice(1)}`;
