@@ -66,11 +66,6 @@ export function startQuotaGroup(store: Store, item: MessageItem, rule: GroupRule
   };
 }
 
-/**
- * The pace part of an update that lets members start: SET tat and per (REMOVE them when the
- * queue is no longer paced, and an emptied group's ttl), IF tat is as read. Empty for a group
- * that was never paced on a queue that is not.
- */
 interface Pacing {
   set: string;
   remove: string;
@@ -79,6 +74,11 @@ interface Pacing {
   values: Record<string, unknown>;
 }
 
+/**
+ * The pace part of an update that lets members start: SET tat and per (REMOVE per when the
+ * queue is no longer paced, and an emptied group's ttl), IF tat is as read. For a group that
+ * was never paced, on a queue that is not, only the condition that it still was not.
+ */
 function pacing(group: QuotaGroup, rule: GroupRule, tat: number | undefined): Pacing {
   const seen = group.tat;
   if (rule.per === undefined && seen === undefined && group.per === undefined) {

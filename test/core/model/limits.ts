@@ -321,15 +321,22 @@ class GroupLimitsModel {
     }
   }
 
-  /** What a receive gets, in order: ready members oldest first, then due timers by due time. */
-  ready(): number[] {
+  /**
+   * What a receive of `max` gets, as receive.ts finds it: a window of the index (ready members
+   * oldest first, then due timers by due time; max·2 + 4 entries), in delivery order.
+   */
+  received(max: number): number[] {
     const now = this.clock();
     const members = [...this.groups.values()].flatMap((group) =>
       group.active.filter((member) => !this.inFlight.has(member.body) && member.start <= now),
     );
     const ready = members.filter((m) => !m.timer).sort((a, b) => a.body - b.body);
     const due = members.filter((m) => m.timer).sort((a, b) => a.start - b.start || a.body - b.body);
-    return [...ready, ...due].map((member) => member.body);
+    return [...ready, ...due]
+      .slice(0, max * 2 + 4)
+      .map((member) => member.body)
+      .sort((a, b) => a - b)
+      .slice(0, max);
   }
 
   total(): number {
@@ -359,7 +366,7 @@ class GroupReceive implements GroupCommand {
   ) {}
   check = () => true;
   async run(model: GroupLimitsModel, real: LimitsReal) {
-    const expected = model.ready().slice(0, this.maxMessages);
+    const expected = model.received(this.maxMessages);
     const got = await (real.engines[this.engine] as Engine).receive(real.queue, {
       maxMessages: this.maxMessages,
       visibilityTimeoutSeconds: 3_600,
