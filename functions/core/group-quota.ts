@@ -1,7 +1,8 @@
 /**
- * Message groups with `groupLimits.maxInFlight` k > 1: up to `cap` members of a group are in the
- * receive range at once (ready, delayed or in flight), the group's oldest; the others wait as in
- * a strict group (groups.ts: ask = W…, pointer W#<group>#<seq>). The group item keeps `members`,
+ * Message groups with `groupLimits.maxInFlight` k > 1 or a `perSecond` (then k may be 1): up to
+ * `cap` members of a group are in the receive range at once (ready, delayed or in flight), the
+ * group's oldest; the others wait as in a strict group (groups.ts: ask = W…, pointer
+ * W#<group>#<seq>). The group item keeps `members`,
  * `active` (members in the receive range) and `cap` (the limit as its last publisher saw it);
  * every member carries `quota`, so its removal knows the group's form without a read.
  *

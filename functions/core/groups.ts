@@ -16,9 +16,10 @@
  * Each goes into the same transaction as the message write, so a group is never without a head
  * while it has members, and never has two.
  *
- * A group of a queue with groupLimits.maxInFlight k > 1 (group-quota.ts) keeps `active` (members
- * in the receive range) and `cap` instead of `head`, and its members carry `quota`; the strict
- * form above is untouched. Which form a group has is fixed when it starts.
+ * A group of a queue with groupLimits.maxInFlight k > 1 or a perSecond (group-quota.ts,
+ * group-rate.ts) keeps `active` (members in the receive range) and `cap` instead of `head`, and
+ * its members carry `quota`; the strict form above is untouched. Which form a group has is fixed
+ * when it starts.
  */
 import {
   GetItemCommand,
