@@ -124,13 +124,14 @@ export const GroupLimitsSchema = z
         "Members of one message group receivable or in flight at once, the group's oldest. Default 1 (strict: one at a time).",
     }),
     perSecond: z.number().positive().optional().openapi({
-      description: 'Deliveries per second of one message group. Not supported yet: 400 ValidationError.',
+      description:
+        "Starts per second of one message group (its members' first deliveries), burst 1: a member starts at least 1/perSecond s after the one before it. A member that may not start yet is stored delayed until its start (its deliverAt says when). Redeliveries (release, ended lease) are not paced again. Default: none.",
     }),
   })
   .strict()
   .openapi('GroupLimits', {
     description:
-      'Limits of each message group, kept in the store across every API and dispatcher instance: over the limit a message is not refused but waits (receives skip it at no cost; it is not counted as a receive) and starts when one of its group leaves (ack, cancel, dead letter). perSecond is not supported yet (400).',
+      "Limits of each message group, kept in the store across every API and dispatcher instance: over the limit a message is not refused but waits (receives skip it at no cost; it is not counted as a receive) and starts when one of its group leaves (ack, cancel, dead letter; maxInFlight) and its group's pace allows (perSecond). A group that exists when the limits are set keeps its form until it empties: maxInFlight and perSecond apply to it from its next start if it began without groupLimits.",
   });
 
 export const PutQueueRequest = z

@@ -9,6 +9,7 @@ import { fetchMessages } from './batch-get';
 import { decodeCursor, encodeCursor, invalidCursor } from './cursor';
 import type { Clock } from './engine';
 import { MessageNotFoundError } from './errors';
+import { groupRule } from './group-rate';
 import {
   dueTimersUpTo,
   messageKey,
@@ -161,7 +162,7 @@ export class Browser {
         },
         values: { ':now': now, ':inFlight': 'inFlight' },
       },
-      { now },
+      { now, rule: groupRule(meta) },
     );
     if (!removal.removed) throw new MessageNotFoundError(queue, id);
   }

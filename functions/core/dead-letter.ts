@@ -13,7 +13,7 @@
  */
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { QueueNotFoundError } from './errors';
-import { groupCap } from './group-quota';
+import { groupRule } from './group-rate';
 import { addMessage } from './groups';
 import { queueOfPartition } from './keys';
 import type { MessageItem } from './message-item';
@@ -49,7 +49,7 @@ export async function moveMessage(
       // Its place in the target: last in the shard it goes to (its group's, in a sharded target).
       const target = await place(store, metas, move.target, current.grp ?? current.groupLabel, 1);
       let item = movedItem(current, { ...target.meta, seq: target.seq }, move, target.shard);
-      const added = await addMessage(store, item, target.elsewhere, groupCap(target.meta));
+      const added = await addMessage(store, item, target.elsewhere, groupRule(target.meta), move.now);
       item = added.item;
       const writes: TransactWriteItem[] = [...added.writes];
       if (item.counted) writes.push(sizeAdd(store.tableName, item.pk, 1));

@@ -16,9 +16,10 @@
  * Each goes into the same transaction as the message write, so a group is never without a head
  * while it has members, and never has two.
  *
- * A group of a queue with groupLimits.maxInFlight k > 1 (group-quota.ts) keeps `active` (members
- * in the receive range) and `cap` instead of `head`, and its members carry `quota`; the strict
- * form above is untouched. Which form a group has is fixed when it starts.
+ * A group of a queue with groupLimits.maxInFlight k > 1 or a perSecond (group-quota.ts,
+ * group-rate.ts) keeps `active` (members in the receive range) and `cap` instead of `head`, and
+ * its members carry `quota`; the strict form above is untouched. Which form a group has is fixed
+ * when it starts.
  */
 import {
   GetItemCommand,
@@ -28,6 +29,7 @@ import {
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { joinQuotaGroup, leaveQuotaGroup, startQuotaGroup } from './group-quota';
+import { type GroupRule, isQuotaRule } from './group-rate';
 import {
   groupKey,
   MESSAGE_SK_PREFIX,
@@ -61,8 +63,9 @@ export function asWaiting(item: MessageItem): MessageItem {
 export async function joinGroup(
   store: Store,
   item: MessageItem,
-  elsewhere: string[] = [],
-  cap = 1,
+  elsewhere: string[],
+  rule: GroupRule,
+  now: number,
 ): Promise<{ item: MessageItem; writes: TransactWriteItem[] }> {
   const groupId = item.grp as string;
   const key = groupKey(item.pk, groupId);
@@ -70,22 +73,21 @@ export async function joinGroup(
     new GetItemCommand({ TableName: store.tableName, Key: toAttributes(key), ConsistentRead: true }),
   );
   const group = fromAttributes(Item);
-  if (group && group.active !== undefined) return joinQuotaGroup(store, item, group, cap);
+  if (group && group.active !== undefined) return joinQuotaGroup(store, item, group, rule, now);
   if (!group) {
-    const started =
-      cap > 1
-        ? startQuotaGroup(store, item, cap)
-        : {
-            item,
-            write: {
-              Put: {
-                TableName: store.tableName,
-                Item: toAttributes({ ...key, members: 1, head: item.id }),
-                ConditionExpression: 'attribute_not_exists(#members)',
-                ExpressionAttributeNames: { '#members': 'members' },
-              },
+    const started = isQuotaRule(rule)
+      ? startQuotaGroup(store, item, rule, now)
+      : {
+          item,
+          write: {
+            Put: {
+              TableName: store.tableName,
+              Item: toAttributes({ ...key, members: 1, head: item.id }),
+              ConditionExpression: 'attribute_not_exists(#members)',
+              ExpressionAttributeNames: { '#members': 'members' },
             },
-          };
+          },
+        };
     return {
       item: started.item,
       writes: [
@@ -157,8 +159,13 @@ export function leaveWhileWaiting(
 }
 
 /** Transaction items that take `old` out of its group, handing the head on when it was the head. */
-export async function leaveGroup(store: Store, old: MessageItem, now: number): Promise<TransactWriteItem[]> {
-  if (old.quota) return leaveQuotaGroup(store, old, now);
+export async function leaveGroup(
+  store: Store,
+  old: MessageItem,
+  now: number,
+  rule?: GroupRule,
+): Promise<TransactWriteItem[]> {
+  if (old.quota) return leaveQuotaGroup(store, old, now, rule);
   const groupId = old.grp as string;
   const key = groupKey(old.pk, groupId);
   if (old.waiting)
@@ -192,14 +199,20 @@ export async function leaveGroup(store: Store, old: MessageItem, now: number): P
   ];
 }
 
-/** The writes that move a waiting member into the receive range (ready, or delayed until due). */
+/**
+ * The writes that move a waiting member into the receive range (ready, or delayed until due);
+ * `start`: when a paced group lets it start (group-rate.ts), if later than its deliverAt.
+ */
 export function promote(
   store: Store,
   partition: string,
   next: WaitingPointer,
   now: number,
+  start = next.deliverAt,
 ): TransactWriteItem[] {
-  const due = next.deliverAt <= now;
+  const at = Math.max(start, next.deliverAt);
+  const due = at <= now;
+  const moved = !due && at > next.deliverAt;
   return [
     {
       Delete: {
@@ -213,13 +226,19 @@ export function promote(
       Update: {
         TableName: store.tableName,
         Key: toAttributes({ pk: partition, sk: `${MESSAGE_SK_PREFIX}${next.id}` }),
-        UpdateExpression: 'SET #ask = :ask, #state = :state REMOVE #waiting',
+        UpdateExpression: `SET #ask = :ask, #state = :state${moved ? ', #deliverAt = :at, #pacedTo = :at' : ''} REMOVE #waiting`,
         ConditionExpression: '#waiting = :true',
-        ExpressionAttributeNames: { '#ask': 'ask', '#state': 'state', '#waiting': 'waiting' },
+        ExpressionAttributeNames: {
+          '#ask': 'ask',
+          '#state': 'state',
+          '#waiting': 'waiting',
+          ...(moved ? { '#deliverAt': 'deliverAt', '#pacedTo': 'pacedTo' } : {}),
+        },
         ExpressionAttributeValues: toAttributes({
-          ':ask': due ? readyKey(next.ok) : timerKey(next.deliverAt, next.ok),
+          ':ask': due ? readyKey(next.ok) : timerKey(at, next.ok),
           ':state': due ? 'ready' : 'delayed',
           ':true': true,
+          ...(moved ? { ':at': at } : {}),
         }),
       },
     },
@@ -257,12 +276,19 @@ export async function oldestWaiting(
 /**
  * The writes that add a new message to its queue: its group join (when it has a group) and the
  * Put of the message itself, which must not exist yet. Answers the message as written.
+ * `rule`: the queue's groupLimits (group-rate.ts groupRule); `now`: the time of the write.
  */
-export async function addMessage(store: Store, message: MessageItem, elsewhere: string[] = [], cap = 1) {
+export async function addMessage(
+  store: Store,
+  message: MessageItem,
+  elsewhere: string[],
+  rule: GroupRule,
+  now: number,
+) {
   const joined =
     message.grp === undefined
       ? { item: message, writes: [] }
-      : await joinGroup(store, message, elsewhere, cap);
+      : await joinGroup(store, message, elsewhere, rule, now);
   const writes: TransactWriteItem[] = [
     ...joined.writes,
     {

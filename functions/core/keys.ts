@@ -9,7 +9,7 @@
  * `inc` (the queue's incarnation) changes on purge and on re-creation, so a purge is one atomic
  * switch and nothing published to an earlier incarnation can ever resurface.
  *
- *   pk = Q#<queue>#<inc>      sk = G#<group>          a message group: member count, head (or active + cap: group-quota.ts)
+ *   pk = Q#<queue>#<inc>      sk = G#<group>          a message group: member count, head (or active + cap: group-quota.ts; tat + per: group-rate.ts)
  *   pk = Q#<queue>#<inc>      sk = W#<group>#<seq>    a member waiting behind its group's head
  *   pk = Q#<queue>            sk = D#<gen>#<dedup id> deduplication record of the queue's generation
  *   pk = TOPICS               sk = <topic>            a topic and its subscriptions

@@ -17,6 +17,7 @@ import {
 import { deadLetterIfExhausted, withoutDeadLetterQueue } from './dead-letter';
 import type { Clock } from './engine';
 import { ReceiptExpiredError } from './errors';
+import { groupRule } from './group-rate';
 import { messageKey } from './keys';
 import { asMessageItem, type MessageItem } from './message-item';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
@@ -45,16 +46,16 @@ export class Leases {
   }
 
   async ack(queue: string, text: string): Promise<void> {
-    const { receipt } = await this.receipt(queue, text);
-    await this.ackParsed(receipt);
+    const { receipt, meta } = await this.receipt(queue, text);
+    await this.ackParsed(receipt, meta);
   }
 
-  private async ackParsed(receipt: Receipt): Promise<void> {
+  private async ackParsed(receipt: Receipt, meta: QueueMeta): Promise<void> {
     const removal = await removeMessage(
       this.store,
       messageKey(receipt.queue, receipt.inc, receipt.id, receipt.shard ?? 0),
       { ...HOLDS, values: { ':token': receipt.token } },
-      { now: this.clock() },
+      { now: this.clock(), rule: groupRule(meta) },
     );
     if (!removal.removed) throw new ReceiptExpiredError();
     if (removal.old.counted) this.signals.notify(`room:${receipt.queue}`);
@@ -65,7 +66,7 @@ export class Leases {
    * if anything in it fails, each receipt is acked on its own so every entry gets its own answer.
    */
   async ackBatch(queue: string, texts: string[]): Promise<BatchEntry<void>[]> {
-    await this.metas.get(queue);
+    const meta = await this.metas.get(queue);
     const parsed = texts.map((text): BatchEntry<Receipt> => {
       try {
         return { ok: true, value: parseReceipt(queue, text) };
@@ -82,7 +83,7 @@ export class Leases {
       parsed.map(async (entry): Promise<BatchEntry<void>> => {
         if (!entry.ok) return entry;
         try {
-          await this.ackParsed(entry.value);
+          await this.ackParsed(entry.value, meta);
           return { ok: true, value: undefined };
         } catch (error) {
           return { ok: false, error: error as Error };

@@ -38,8 +38,10 @@ export interface MessageItem {
   groupLabel?: string;
   /** A group member waiting behind its group's head (see groups.ts). */
   waiting?: boolean;
-  /** A member of a group with a maxInFlight above 1 (group-quota.ts), not of a strict one. */
+  /** A member of a group with a maxInFlight above 1 or a perSecond (group-quota.ts), not of a strict one. */
   quota?: boolean;
+  /** The start its group's pace gave it, when that was later than its own due time (group-rate.ts). */
+  pacedTo?: number;
   /** Counted in the bounded queue's #SIZE item: its removal must decrement that counter. */
   counted?: boolean;
   deadLetter?: DeadLetterInfo;

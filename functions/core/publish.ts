@@ -17,7 +17,7 @@ import { batchWrite, putRequest } from './batch-write';
 import { dedupKeyFor, olderDedupKey } from './dedup-keys';
 import type { Clock, PublishOptions } from './engine';
 import { QueueFullError, ValidationError } from './errors';
-import { groupCap } from './group-quota';
+import { groupRule } from './group-rate';
 import { addMessage } from './groups';
 import { shardOfPartition, shardPartition } from './keys';
 import { type MessageItem, newMessageItem } from './message-item';
@@ -135,7 +135,7 @@ export async function buildUnit(store: Store, meta: QueueMeta, entry: Entry, now
       });
     }
   }
-  const added = await addMessage(store, entry.item, entry.elsewhere, groupCap(meta));
+  const added = await addMessage(store, entry.item, entry.elsewhere ?? [], groupRule(meta), now);
   const item = added.item;
   writes.push(...added.writes);
   let sizeIndex = -1;

@@ -89,11 +89,13 @@ export function validateConfig(name: string, config: QueueConfig): void {
 
 function validateGroupLimits({ groupLimits, order }: QueueConfig): void {
   if (groupLimits === null || groupLimits === undefined) return;
-  // Not built yet (issue 15): refused rather than accepted and ignored.
-  if ('perSecond' in groupLimits) {
-    throw new ValidationError('groupLimits.perSecond: not supported yet; only maxInFlight is.');
+  const { maxInFlight, perSecond } = groupLimits;
+  if (
+    perSecond !== undefined &&
+    !(typeof perSecond === 'number' && Number.isFinite(perSecond) && perSecond > 0)
+  ) {
+    throw new ValidationError('groupLimits.perSecond: a number greater than 0.');
   }
-  const { maxInFlight } = groupLimits;
   if (maxInFlight !== undefined && !(Number.isInteger(maxInFlight) && maxInFlight >= 1)) {
     throw new ValidationError('groupLimits.maxInFlight: an integer of at least 1.');
   }

@@ -28,6 +28,7 @@ import { deadLetterIfExhausted, isExhausted, withoutDeadLetterQueue } from './de
 import type { Clock } from './engine';
 import { ServiceUnavailableError } from './errors';
 import { FlowControl } from './flow/flow-control';
+import { groupRule } from './group-rate';
 import {
   dueTimersUpTo,
   messagePartition,
@@ -369,7 +370,7 @@ export class Receiver {
           ...(exhaustible ? { ':max': meta.maxReceiveCount } : {}),
         },
       },
-      { now },
+      { now, rule: groupRule(meta) },
     );
     if (!removal.removed) return { old: removal.old };
     if (removal.old.counted) this.signals.notify(`room:${queueOfPartition(candidate.pk) ?? ''}`);

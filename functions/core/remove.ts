@@ -20,6 +20,7 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { ServiceUnavailableError } from './errors';
+import type { GroupRule } from './group-rate';
 import { leaveGroup } from './groups';
 import { asMessageItem, type MessageItem } from './message-item';
 import { sizeAdd } from './size';
@@ -35,6 +36,11 @@ export interface Condition {
 export interface RemoveOptions {
   /** The clock's now: a group's next head becomes ready or delayed by it. */
   now: number;
+  /**
+   * The queue's groupLimits as this process knows them (group-rate.ts), when at hand: a paced
+   * group's next member is paced by them; otherwise by the pace its group item holds.
+   */
+  rule?: GroupRule;
   /** Writes that must happen in the same transaction as the removal. */
   along?: (old: MessageItem) => Promise<TransactWriteItem[]> | TransactWriteItem[];
 }
@@ -88,7 +94,7 @@ async function removeTransactionally(
     const writes: TransactWriteItem[] = [
       removeInTransactionParams(store.tableName, key, condition, facts),
       ...(old.counted ? [sizeAdd(store.tableName, key.pk, -1)] : []),
-      ...(old.grp !== undefined ? await leaveGroup(store, old, options.now) : []),
+      ...(old.grp !== undefined ? await leaveGroup(store, old, options.now, options.rule) : []),
       ...(options.along ? await options.along(old) : []),
     ];
     try {

@@ -10,6 +10,7 @@ import { type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/clie
 import { deadLetterIfExhausted } from './dead-letter';
 import type { Clock } from './engine';
 import { ConflictError, MessageNotFoundError, ServiceUnavailableError } from './errors';
+import { earliestReschedule } from './group-rate';
 import { readyKey, timerKey, waitingKey, waitingSortKey } from './keys';
 import { effectiveState, isExpired, type MessageItem, toView, ttlFor } from './message-item';
 import type { QueueMetaCache } from './queue-meta';
@@ -54,7 +55,11 @@ export class Rescheduler {
     now: number,
     retentionSeconds: number,
   ): MessageItem {
-    const deliverAt = input.deliverAt === undefined ? item.deliverAt : Math.max(now, input.deliverAt);
+    // A member its group's pace holds (group-rate.ts) is not moved before its start.
+    const deliverAt =
+      input.deliverAt === undefined
+        ? item.deliverAt
+        : Math.max(earliestReschedule(item, now), input.deliverAt);
     const prio = input.priority ?? item.prio;
     // Same position in publish order, new priority digit.
     const ok = `${9 - prio}${item.ok.slice(1)}`;

@@ -28,14 +28,14 @@ export interface QueueConfig {
   shards: number;
   /** Deliveries per second across every process (a token bucket in the store); null: none. */
   rateLimit: RateLimit | null;
-  /** Per message group: members in flight at once (default 1: strict order). See group-quota.ts. */
+  /** Per message group: members in flight at once (default 1: strict order), starts per second. */
   groupLimits: GroupLimits | null;
 }
 
-/** Limits of each message group; absent `maxInFlight` is 1. */
+/** Limits of each message group; absent `maxInFlight` is 1 (group-quota.ts), absent `perSecond` none. */
 export interface GroupLimits {
   maxInFlight?: number;
-  /** Refused by validateConfig until it is built. */
+  /** Starts per second of one group, burst 1 (group-rate.ts). */
   perSecond?: number;
 }
 

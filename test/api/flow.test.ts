@@ -117,6 +117,12 @@ describe('groupLimits', () => {
     expect((await send(app, 'GET', `/v1/queues/${name}`)).json.groupLimits).toEqual({ maxInFlight: 5 });
     expect((await send(app, 'PUT', `/v1/queues/${name}`, {})).json.groupLimits).toEqual({ maxInFlight: 5 });
     expect((await send(app, 'PUT', `/v1/queues/${name}`, { groupLimits: null })).json.groupLimits).toBeNull();
+    const paced = await send(app, 'PUT', `/v1/queues/${name}`, {
+      groupLimits: { maxInFlight: 2, perSecond: 0.5 },
+    });
+    expect(paced.json.groupLimits).toEqual({ maxInFlight: 2, perSecond: 0.5 });
+    const rateOnly = await send(app, 'PUT', `/v1/queues/${name}`, { groupLimits: { perSecond: 4 } });
+    expect(rateOnly.json.groupLimits).toEqual({ perSecond: 4 });
   });
 
   it.each([
@@ -124,7 +130,8 @@ describe('groupLimits', () => {
     [{ maxInFlight: 2.5 }, 'groupLimits.maxInFlight'],
     [{ maxInFlight: '5' }, 'groupLimits.maxInFlight'],
     [{ perSecond: 0 }, 'groupLimits.perSecond'],
-    [{ maxInFlight: 5, perSecond: 10 }, 'groupLimits.perSecond'],
+    [{ perSecond: -2 }, 'groupLimits.perSecond'],
+    [{ maxInFlight: 5, perSecond: '10' }, 'groupLimits.perSecond'],
     [{ maxInFlight: 5, every: 1 }, 'groupLimits'],
     [5, 'groupLimits'],
   ])('refuses groupLimits %j with 400 naming %s, and changes nothing', async (groupLimits, field) => {

@@ -115,7 +115,7 @@ describe('queues pause, resume and --rate-limit', () => {
 });
 
 describe('--group-limits', () => {
-  it('sets, shows and clears groupLimits; refuses bad limits, and perSecond until it is built', async () => {
+  it('sets, shows and clears groupLimits, perSecond included; refuses bad limits', async () => {
     const queue = queueName();
     const created = await postboxCli(['queues', 'create', queue, '--group-limits', '5']);
     expect(created.code).toBe(0);
@@ -126,10 +126,15 @@ describe('--group-limits', () => {
     const bad = await postboxCli(['queues', 'update', queue, '--group-limits', '0']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('Not group limits');
-    const rate = await postboxCli(['queues', 'update', queue, '--group-limits', '5:10/s']);
-    expect(rate.code).not.toBe(0);
-    expect(rate.stderr).toContain('perSecond');
-    expect((await client.getQueue(queue)).groupLimits).toBeNull();
+    const rate = await postboxCli(['queues', 'update', queue, '--group-limits', '5:2.5/s']);
+    expect(rate.code).toBe(0);
+    expect(rate.stdout).toMatch(/groupLimits\s+5 in flight per group, 2.5\/s per group/);
+    expect((await client.getQueue(queue)).groupLimits).toEqual({ maxInFlight: 5, perSecond: 2.5 });
+    const paced = await postboxCli(['queues', 'update', queue, '--group-limits', ':4/s', '--json']);
+    expect(json(paced.stdout)).toMatchObject({ groupLimits: { perSecond: 4 } });
+    const zero = await postboxCli(['queues', 'update', queue, '--group-limits', ':0/s']);
+    expect(zero.code).not.toBe(0);
+    expect((await client.getQueue(queue)).groupLimits).toEqual({ perSecond: 4 });
   });
 });
 

@@ -454,7 +454,7 @@ describe('pause, resume and the rate limit', () => {
   );
 
   it(
-    'sets and clears groupLimits.maxInFlight in the configuration form, refusing 0',
+    'sets and clears groupLimits (maxInFlight, perSecond) in the configuration form, refusing 0',
     async () => {
       const queue = name('grouped');
       await createQueue(queue);
@@ -470,6 +470,17 @@ describe('pause, resume and the rate limit', () => {
       expect((await call(`${server.url}/v1/queues/${queue}`, 'GET')).json).toMatchObject({
         groupLimits: { maxInFlight: 5 },
       });
+      const rate = page.getByLabel('Starts per second per message group');
+      await rate.fill('0');
+      await page.getByRole('button', { name: 'Save configuration' }).click();
+      await page.getByText('Enter a number above 0.').waitFor();
+      await rate.fill('2.5');
+      await page.getByRole('button', { name: 'Save configuration' }).click();
+      await page.getByRole('status').filter({ hasText: 'Configuration saved.' }).waitFor();
+      expect((await call(`${server.url}/v1/queues/${queue}`, 'GET')).json).toMatchObject({
+        groupLimits: { maxInFlight: 5, perSecond: 2.5 },
+      });
+      await rate.fill('');
       await field.fill('');
       await page.getByRole('button', { name: 'Save configuration' }).click();
       await page.getByRole('status').filter({ hasText: 'Configuration saved.' }).waitFor();

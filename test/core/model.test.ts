@@ -180,9 +180,9 @@ describe('the engine behaves like the reference model of the contract', () => {
   );
 
   it(
-    "on a queue with flow control: groupLimits.maxInFlight starts each group's oldest, never more than its cap, across two engines",
+    "on a queue with flow control: groupLimits.maxInFlight and perSecond start each group's oldest, never more than its cap nor faster than its pace, across two engines",
     { timeout: 150_000 },
-    () => checkGroupLimits([engine, other], 15, 130_000),
+    () => checkGroupLimits([engine, other], clock, 15, 130_000),
   );
 
   it(

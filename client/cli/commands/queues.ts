@@ -31,8 +31,8 @@ export const rateLimit = (text: string): NonNullable<QueueOptions['rateLimit']> 
 };
 
 /**
- * `--group-limits 5` (5 of a group in flight at once), `5:10/s` (and 10 a second: the server
- * refuses perSecond until it is built), `:10/s`, or `none`.
+ * `--group-limits 5` (5 of a group in flight at once), `5:10/s` (and 10 starts a second per
+ * group), `:10/s` (10 a second, one at a time), or `none`.
  */
 export const groupLimits = (text: string): NonNullable<QueueOptions['groupLimits']> => {
   const match = /^(\d+)?(?::(\d+(?:\.\d+)?)\/s)?$/.exec(text.trim());
@@ -196,7 +196,7 @@ export function registerQueues(program: Command): void {
     )
     .option(
       '--group-limits <limits>',
-      'messages of one group in flight at once (5; 5:10/s adds a per-group rate, not supported yet), or none',
+      'messages of one group in flight at once (5; 5:10/s adds 10 starts a second per group; :10/s only the rate), or none',
       orNone(groupLimits),
     )
     .addHelpText(

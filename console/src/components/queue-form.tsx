@@ -81,6 +81,18 @@ function rateField(errors: Errors, perSecondText: string, burstText: string): Qu
   return burst === undefined ? { perSecond } : { perSecond, burst };
 }
 
+/** A number above 0, or undefined (empty, or an error noted under `field`). */
+function positiveField(errors: Errors, field: string, text: string): number | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  const value = Number(trimmed);
+  if (!/^\d+(\.\d+)?$/.test(trimmed) || !(value > 0)) {
+    errors[field] = 'Enter a number above 0.';
+    return undefined;
+  }
+  return value;
+}
+
 export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
   const text = (value: number | null | undefined) =>
     value === null || value === undefined ? '' : String(value);
@@ -99,6 +111,7 @@ export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
   const [perSecond, setPerSecond] = useState(text(queue?.rateLimit?.perSecond));
   const [burst, setBurst] = useState(text(queue?.rateLimit?.burst));
   const [groupInFlight, setGroupInFlight] = useState(text(queue?.groupLimits?.maxInFlight));
+  const [groupRate, setGroupRate] = useState(text(queue?.groupLimits?.perSecond));
   const [errors, setErrors] = useState<Errors>({});
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(undefined);
@@ -133,16 +146,15 @@ export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
     if (queue || receives !== undefined) config.maxReceiveCount = receives ?? null;
     const rate = rateField(found, perSecond, burst);
     if (queue || rate !== null) config.rateLimit = rate;
-    // Only maxInFlight is offered (perSecond is not built); a perSecond already set is kept.
     const inFlight = integerField(found, 'groupInFlight', groupInFlight, 1, 1_000);
-    if (queue || inFlight !== undefined) {
-      const { perSecond: groupRate } = queue?.groupLimits ?? {};
+    const starts = positiveField(found, 'groupPerSecond', groupRate);
+    if (queue || inFlight !== undefined || starts !== undefined) {
       config.groupLimits =
-        inFlight === undefined && groupRate === undefined
+        inFlight === undefined && starts === undefined
           ? null
           : {
               ...(inFlight === undefined ? {} : { maxInFlight: inFlight }),
-              ...(groupRate === undefined ? {} : { perSecond: groupRate }),
+              ...(starts === undefined ? {} : { perSecond: starts }),
             };
     }
     setErrors(found);
@@ -258,6 +270,15 @@ export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
           error={errors.groupInFlight}
           inputMode="numeric"
           hint="1 to 1,000 of a group at once, oldest first; empty for one"
+        />
+        <TextField
+          id={id('groupPerSecond')}
+          label="Starts per second per message group"
+          value={groupRate}
+          onInput={setGroupRate}
+          error={errors.groupPerSecond}
+          inputMode="text"
+          hint="A group's first deliveries a second, one at a time; empty for none"
         />
       </div>
     </ActionForm>

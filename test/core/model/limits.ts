@@ -235,54 +235,108 @@ export async function checkLimits(
 }
 
 // ---------------------------------------------------------------------------------------------
-// groupLimits.maxInFlight: a reference of groups as lists, with the rules of docs/api.md
-// ("Group limits"): a group's oldest members are receivable, at most its cap; a waiting member
-// starts when one of its group leaves; a limit reaches a group with its next publish; a group that
-// started under a limit of 1 stays strict until it is empty.
+// groupLimits.maxInFlight and perSecond: a reference of groups as lists, with the rules of
+// docs/api.md ("Group limits"): a group's oldest members are receivable, at most its cap; a
+// waiting member starts when one of its group leaves; a limit reaches a group with its next
+// publish; a group that started under a limit of 1 without perSecond stays strict (and unpaced)
+// until it is empty. With perSecond (every `per` ms) each member's start is at least one period
+// after the one before it (burst 1): a member that may not start yet is a delayed timer, received
+// after the ready ones once due; a group emptied before its next start keeps its pace.
+
+interface Member {
+  body: number;
+  /** When it may first be received. */
+  start: number;
+  /** Stored as a delayed timer (start was ahead when it entered the range), not as ready. */
+  timer: boolean;
+}
 
 interface GroupRef {
-  /** Bodies of the receivable members (oldest first), then `waiting` ones behind them. */
-  active: number[];
+  /** The receivable members (oldest first), then `waiting` ones behind them. */
+  active: Member[];
   waiting: number[];
   cap: number;
   strict: boolean;
+  /** The group's next start (paced groups). */
+  tat?: number;
+}
+
+interface GroupLimit {
+  cap: number;
+  /** Milliseconds per start; none: not paced. */
+  per?: number;
 }
 
 class GroupLimitsModel {
   groups = new Map<string, GroupRef>();
   inFlight = new Map<number, string>(); // body → receipt
   published = 0;
-  constructor(public limit: number) {}
+  constructor(
+    public limit: GroupLimit,
+    private readonly clock: ManualClock,
+  ) {}
+
+  /** The member as it enters the range now: its start paced by the group's tat. */
+  private enter(group: GroupRef, body: number): Member {
+    const now = this.clock();
+    const per = this.limit.per;
+    if (per === undefined) return { body, start: now, timer: false };
+    const start = Math.max(now, group.tat ?? now);
+    group.tat = start + per;
+    return { body, start, timer: start > now };
+  }
 
   join(group: string, body: number): void {
     const found = this.groups.get(group);
     if (!found) {
-      this.groups.set(group, { active: [body], waiting: [], cap: this.limit, strict: this.limit === 1 });
+      const strict = this.limit.cap === 1 && this.limit.per === undefined;
+      const started: GroupRef = { active: [], waiting: [], cap: this.limit.cap, strict };
+      started.active.push(this.enter(started, body));
+      this.groups.set(group, started);
       return;
     }
-    if (!found.strict) found.cap = this.limit;
-    const room = found.strict ? found.active.length < 1 : found.active.length < found.cap;
-    if (found.waiting.length === 0 && room && !found.strict) found.active.push(body);
+    if (!found.strict) found.cap = this.limit.cap;
+    const room = found.active.length < found.cap;
+    if (found.waiting.length === 0 && room && !found.strict) found.active.push(this.enter(found, body));
     else found.waiting.push(body);
   }
 
   leave(body: number): void {
     for (const [name, group] of this.groups) {
-      const at = group.active.indexOf(body);
+      const at = group.active.findIndex((member) => member.body === body);
       if (at < 0) continue;
       group.active.splice(at, 1);
-      const slots = group.strict ? 1 : Math.max(0, group.cap - group.active.length);
-      group.active.push(...group.waiting.splice(0, Math.min(slots, group.waiting.length)));
-      if (group.active.length === 0) this.groups.delete(name);
+      if (group.strict) {
+        const next = group.waiting.shift();
+        if (next !== undefined) group.active.push({ body: next, start: this.clock(), timer: false });
+      } else {
+        const slots = Math.max(0, group.cap - group.active.length);
+        for (const next of group.waiting.splice(0, Math.min(slots, group.waiting.length)))
+          group.active.push(this.enter(group, next));
+      }
+      // An emptied paced group is kept while its next start is ahead.
+      const kept = !group.strict && group.tat !== undefined && group.tat > this.clock();
+      if (group.active.length === 0 && group.waiting.length === 0 && !kept) this.groups.delete(name);
       return;
     }
   }
 
-  /** Receivable and not in flight, oldest first (one priority, fifo). */
-  ready(): number[] {
-    return [...this.groups.values()]
-      .flatMap((group) => group.active.filter((body) => !this.inFlight.has(body)))
-      .sort((a, b) => a - b);
+  /**
+   * What a receive of `max` gets, as receive.ts finds it: a window of the index (ready members
+   * oldest first, then due timers by due time; max·2 + 4 entries), in delivery order.
+   */
+  received(max: number): number[] {
+    const now = this.clock();
+    const members = [...this.groups.values()].flatMap((group) =>
+      group.active.filter((member) => !this.inFlight.has(member.body) && member.start <= now),
+    );
+    const ready = members.filter((m) => !m.timer).sort((a, b) => a.body - b.body);
+    const due = members.filter((m) => m.timer).sort((a, b) => a.start - b.start || a.body - b.body);
+    return [...ready, ...due]
+      .slice(0, max * 2 + 4)
+      .map((member) => member.body)
+      .sort((a, b) => a - b)
+      .slice(0, max);
   }
 
   total(): number {
@@ -312,14 +366,14 @@ class GroupReceive implements GroupCommand {
   ) {}
   check = () => true;
   async run(model: GroupLimitsModel, real: LimitsReal) {
-    const expected = model.ready().slice(0, this.maxMessages);
+    const expected = model.received(this.maxMessages);
     const got = await (real.engines[this.engine] as Engine).receive(real.queue, {
       maxMessages: this.maxMessages,
       visibilityTimeoutSeconds: 3_600,
     });
     expect(
       got.map((m) => [m.body, m.receiveCount]),
-      "the groups' oldest up to their cap, in order, counted once",
+      "the groups' oldest up to their cap, at their pace, in order, counted once",
     ).toEqual(expected.map((body) => [body, 1]));
     for (const message of got) model.inFlight.set(message.body as number, message.receipt as string);
   }
@@ -346,17 +400,37 @@ class GroupAck implements GroupCommand {
   }
 }
 
+const groupLimitsOf = (limit: GroupLimit) =>
+  limit.cap === 1 && limit.per === undefined
+    ? null
+    : {
+        ...(limit.cap === 1 ? {} : { maxInFlight: limit.cap }),
+        ...(limit.per === undefined ? {} : { perSecond: 1000 / limit.per }),
+      };
+
 class SetGroupLimit implements GroupCommand {
-  constructor(readonly limit: number) {}
+  constructor(readonly limit: GroupLimit) {}
   check = () => true;
   async run(model: GroupLimitsModel, real: LimitsReal) {
-    await (real.engines[0] as Engine).putQueue(real.queue, {
-      groupLimits: this.limit === 1 ? null : { maxInFlight: this.limit },
-    });
+    await (real.engines[0] as Engine).putQueue(real.queue, { groupLimits: groupLimitsOf(this.limit) });
     model.limit = this.limit;
   }
   toString() {
-    return `setMaxInFlight(${this.limit})`;
+    return `setGroupLimits(${JSON.stringify(groupLimitsOf(this.limit))})`;
+  }
+}
+
+class GroupAdvance implements GroupCommand {
+  constructor(
+    readonly ms: number,
+    readonly clock: ManualClock,
+  ) {}
+  check = () => true;
+  async run() {
+    this.clock.advance(this.ms);
+  }
+  toString() {
+    return `advance(${this.ms} ms)`;
   }
 }
 
@@ -371,13 +445,18 @@ class GroupCounts implements GroupCommand {
   }
 }
 
-/** Runs `numRuns` random sequences of grouped publishes, receives, acks and limit changes. */
+/** Runs `numRuns` random sequences of grouped publishes, receives, acks, clock moves and limit changes. */
 export async function checkGroupLimits(
   engines: Engine[],
+  clock: ManualClock,
   numRuns: number,
   timeLimitMs: number,
 ): Promise<void> {
-  const limit = fc.constantFrom(1, 2, 3, 5);
+  // Periods of whole milliseconds (perSecond 4, 2, 1) keep the reference's arithmetic exact.
+  const limit = fc.record(
+    { cap: fc.constantFrom(1, 2, 3, 5), per: fc.constantFrom(250, 500, 1000) },
+    { requiredKeys: ['cap'] },
+  );
   const group = fc.constantFrom('a', 'b', 'c');
   await fc.assert(
     fc.asyncProperty(
@@ -391,6 +470,7 @@ export async function checkGroupLimits(
             .map(([engine, max]) => new GroupReceive(engine, max)),
           fc.tuple(fc.constantFrom(0, 1), fc.nat(20)).map(([engine, pick]) => new GroupAck(engine, pick)),
           fc.tuple(fc.constantFrom(0, 1), fc.nat(20)).map(([engine, pick]) => new GroupAck(engine, pick)),
+          fc.constantFrom(0, 1, 249, 250, 500, 1_000, 3_000).map((ms) => new GroupAdvance(ms, clock)),
           limit.map((value) => new SetGroupLimit(value)),
           fc.constant(new GroupCounts()),
         ],
@@ -398,12 +478,10 @@ export async function checkGroupLimits(
       ),
       async (start, sequence) => {
         const queue = queueName('glimits');
-        await (engines[0] as Engine).putQueue(queue, {
-          groupLimits: start === 1 ? null : { maxInFlight: start },
-        });
+        await (engines[0] as Engine).putQueue(queue, { groupLimits: groupLimitsOf(start) });
         try {
           await fc.asyncModelRun(
-            () => ({ model: new GroupLimitsModel(start), real: { engines, queue } }),
+            () => ({ model: new GroupLimitsModel(start, clock), real: { engines, queue } }),
             sequence,
           );
         } finally {
