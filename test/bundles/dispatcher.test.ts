@@ -325,6 +325,9 @@ describe('a rate-limited backlog: handed over to a drain invocation of the dispa
     const limit = { rateLimit: { perSecond: 1, burst: 1 } };
     const path = `/v1/queues/${CONSUMED_QUEUE}`;
     expect((await http(main, { method: 'PUT', path, body: limit })).status).toBe(200);
+    // The dispatcher process read this queue's configuration in earlier tests: past its 1 s
+    // cache it sees the limit (before, it delivered the whole burst unlimited).
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
     main.stub.clear();
     main.stub.functionsDo(() => ({ batchItemFailures: [] }));
     const published = await publish(main, [{ body: 'r1' }, { body: 'r2' }, { body: 'r3' }]);
