@@ -341,7 +341,10 @@ describe('a rate-limited backlog: handed over to a drain invocation of the dispa
       payload: drain,
     };
     const first = main.stub.invocations();
-    expect(first.filter((call) => call.functionName === consumerArn).flatMap(sqsRecords)).toHaveLength(1);
+    // One token, and one more if the stream invocations took over a second (a loaded machine).
+    const burst = first.filter((call) => call.functionName === consumerArn).flatMap(sqsRecords).length;
+    expect(burst).toBeGreaterThanOrEqual(1);
+    expect(burst).toBeLessThanOrEqual(2);
     const handOvers = first.filter((call) => call.functionName !== consumerArn);
     expect(handOvers.length).toBeGreaterThanOrEqual(1);
     expect(handOvers).toEqual(handOvers.map(() => handOver));
@@ -351,8 +354,8 @@ describe('a rate-limited backlog: handed over to a drain invocation of the dispa
     const started = performance.now();
     expect(await main.dispatcher.invoke(drain)).toBeNull();
     const rest = main.stub.invocations();
-    expect(rest.map((call) => call.functionName)).toEqual([consumerArn, consumerArn]);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+    expect(rest.map((call) => call.functionName)).toEqual(Array(3 - burst).fill(consumerArn));
+    if (burst === 1) expect(performance.now() - started).toBeGreaterThanOrEqual(900);
     const delivered = [...first, ...rest]
       .filter((call) => call.functionName === consumerArn)
       .flatMap(sqsRecords)
