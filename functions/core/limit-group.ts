@@ -12,7 +12,7 @@
  */
 import type { PublishInput, QueueConfig } from './types';
 
-/** The rule for groupId values (API.md): a longer or empty attribute value names no group. */
+/** The rule for groupId values (docs/api.md): a longer or empty attribute value names no group. */
 const MAX_GROUP_ID = 128;
 
 /** The group of `input` in a queue of `config`: its own groupId, or its limit key's value. */
