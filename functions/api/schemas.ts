@@ -340,7 +340,10 @@ const messageFields = {
   publishedAt: TimestampSchema,
   deliverAt: TimestampSchema,
   priority: z.int(),
-  groupId: z.string().nullable(),
+  groupId: z.string().nullable().openapi({
+    description:
+      "The message's group: the groupId it was published with, or in a queue with groupLimits.key the value of that attribute; null: none.",
+  }),
   deadLetter: DeadLetterSchema.nullable(),
   attributes: z.record(z.string(), z.string()),
 };
