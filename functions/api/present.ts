@@ -50,6 +50,7 @@ export const presentQueue = (queue: Queue) => ({
           ? { maxInFlight: queue.groupLimits.maxInFlight }
           : {}),
         ...(queue.groupLimits.perSecond !== undefined ? { perSecond: queue.groupLimits.perSecond } : {}),
+        ...(queue.groupLimits.key !== undefined ? { key: queue.groupLimits.key } : {}),
       }
     : null,
   paused: queue.paused === true,

@@ -127,6 +127,10 @@ export const GroupLimitsSchema = z
       description:
         "Starts per second of one message group (its members' first deliveries), burst 1: a member starts at least 1/perSecond s after the one before it. A member that may not start yet is stored delayed until its start (its deliverAt says when). Redeliveries (release, ended lease) are not paced again. Default: none.",
     }),
+    key: z.string().regex(ATTRIBUTE_KEY, 'must match ^[A-Za-z0-9_.-]{1,64}$').optional().openapi({
+      description:
+        'An attribute name: the limits then apply per value of that attribute. A message published without a groupId whose attribute `key` has a value of 1–128 characters is stored with groupId = that value (consumers see it as its groupId; it is ordered, limited, placed, dead-lettered and redriven as that group). A message with its own groupId keeps it; one with neither is not limited. Alone (no maxInFlight, no perSecond): one in flight per value. Applies to messages published after it is set. Default: none (per groupId only).',
+    }),
   })
   .strict()
   .openapi('GroupLimits', {
@@ -336,7 +340,10 @@ const messageFields = {
   publishedAt: TimestampSchema,
   deliverAt: TimestampSchema,
   priority: z.int(),
-  groupId: z.string().nullable(),
+  groupId: z.string().nullable().openapi({
+    description:
+      "The message's group: the groupId it was published with, or in a queue with groupLimits.key the value of that attribute; null: none.",
+  }),
   deadLetter: DeadLetterSchema.nullable(),
   attributes: z.record(z.string(), z.string()),
 };

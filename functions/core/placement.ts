@@ -15,6 +15,8 @@ import type { Store } from './store';
 
 export interface Placement extends GroupHome {
   meta: QueueMeta;
+  /** The group placed for (none: a random shard). */
+  groupId?: string;
   /** The last of the numbers reserved in `shard`. */
   seq: number;
 }
@@ -49,17 +51,24 @@ export async function homeFor(
   return groupHome(store, meta, groupId);
 }
 
-/** Places `count` messages of one group (or none) in `queue`: its shard and numbers. */
+/**
+ * Places `count` messages of one group (or none) in `queue`: its shard and numbers. `group` is
+ * the group, or how to read it from the queue's configuration (a new message's limit group,
+ * limit-group.ts, depends on the queue it goes to).
+ */
 export async function place(
   store: Store,
   metas: QueueMetaCache,
   queue: string,
-  groupId: string | undefined,
+  group: string | undefined | ((meta: QueueMeta) => string | undefined),
   count: number,
 ): Promise<Placement> {
   const config = await configForPlacing(store, metas, queue, count);
-  if (config.unsharded) return { meta: config.meta, shard: 0, seq: config.meta.seq, elsewhere: [] };
+  const groupId = typeof group === 'function' ? group(config.meta) : group;
+  const placed = groupId === undefined ? {} : { groupId };
+  if (config.unsharded)
+    return { meta: config.meta, shard: 0, seq: config.meta.seq, elsewhere: [], ...placed };
   const home = await homeFor(store, config.meta, groupId);
   const reserved = await reserveInShard(store, metas, config.meta, home.shard, count);
-  return { ...home, meta: reserved.meta, seq: reserved.seq };
+  return { ...home, meta: reserved.meta, seq: reserved.seq, ...placed };
 }

@@ -20,6 +20,7 @@ import { QueueFullError, ValidationError } from './errors';
 import { groupRule } from './group-rate';
 import { addMessage } from './groups';
 import { shardOfPartition, shardPartition } from './keys';
+import { limitGroupOf, withGroupId } from './limit-group';
 import { type MessageItem, newMessageItem } from './message-item';
 import { configForPlacing, homeFor } from './placement';
 import type { QueueMeta, QueueMetaCache } from './queue-meta';
@@ -76,6 +77,7 @@ export function buildEntry(
     attributes: input.attributes ?? {},
     priority: input.priority ?? 0,
     // Groups exist in fifo queues only (a lifo queue takes a topic's copy without its group).
+    // `input` carries its limit group already (limit-group.ts: read where it was placed).
     groupId: meta.order === 'fifo' ? input.groupId : undefined,
     publishedAt: now,
     deliverAt: Math.max(now, requested),
@@ -192,7 +194,8 @@ export class Publisher {
 
   async publish(queue: string, inputs: PublishInput[], options: PublishOptions = {}) {
     // Groups exist in fifo queues only; on a lifo queue an entry with a groupId is refused alone.
-    // (A queue's order never changes, so a cached configuration answers this.)
+    // (A queue's order never changes, so a cached configuration answers this.) Only a groupId
+    // the publisher sent counts: a lifo queue has no groupLimits, so no limit key gives one.
     const grouped = inputs.some((input) => input.groupId !== undefined);
     if (grouped && (await this.metas.get(queue)).order === 'lifo') {
       const accepted = inputs.flatMap((input, i) => (input.groupId === undefined ? [i] : []));
@@ -215,8 +218,9 @@ export class Publisher {
     return this.publishAll(queue, inputs, options);
   }
 
-  private async publishAll(queue: string, inputs: PublishInput[], options: PublishOptions) {
-    const config = await configForPlacing(this.store, this.metas, queue, inputs.length);
+  private async publishAll(queue: string, given: PublishInput[], options: PublishOptions) {
+    const config = await configForPlacing(this.store, this.metas, queue, given.length);
+    const inputs = given.map((input) => withGroupId(input, limitGroupOf(config.meta, input)));
     const results = config.unsharded
       ? await this.publishTo(config.meta, { shard: 0, elsewhere: [] }, inputs, config.meta.seq, options)
       : await this.publishSharded(config.meta, inputs, options);
@@ -232,17 +236,16 @@ export class Publisher {
    */
   private async publishSharded(meta: QueueMeta, inputs: PublishInput[], options: PublishOptions) {
     const ungrouped = await homeFor(this.store, meta, undefined);
-    const groups = [
-      ...new Set(inputs.flatMap((input) => (input.groupId === undefined ? [] : [input.groupId]))),
-    ];
+    const groupOf = inputs.map((input) => (meta.order === 'fifo' ? input.groupId : undefined));
+    const groups = [...new Set(groupOf.flatMap((group) => (group === undefined ? [] : [group])))];
     const homes = new Map(
       await Promise.all(
         groups.map(async (group) => [group, await homeFor(this.store, meta, group)] as const),
       ),
     );
     const byShard = new Map<number, { home: GroupHome; indexes: number[] }[]>();
-    inputs.forEach((input, i) => {
-      const home = input.groupId === undefined ? ungrouped : (homes.get(input.groupId) as GroupHome);
+    groupOf.forEach((group, i) => {
+      const home = group === undefined ? ungrouped : (homes.get(group) as GroupHome);
       const buckets = byShard.get(home.shard) ?? [];
       // One bucket per shard and set of other homes: entries of one bucket share their numbers' range.
       let bucket = buckets.find((b) => b.home.elsewhere.join() === home.elsewhere.join());

@@ -87,9 +87,12 @@ export function validateConfig(name: string, config: QueueConfig): void {
   validateGroupLimits(config);
 }
 
+/** The rule for attribute keys (docs/api.md), which groupLimits.key names. */
+const LIMIT_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+
 function validateGroupLimits({ groupLimits, order }: QueueConfig): void {
   if (groupLimits === null || groupLimits === undefined) return;
-  const { maxInFlight, perSecond } = groupLimits;
+  const { maxInFlight, perSecond, key } = groupLimits;
   if (
     perSecond !== undefined &&
     !(typeof perSecond === 'number' && Number.isFinite(perSecond) && perSecond > 0)
@@ -98,6 +101,10 @@ function validateGroupLimits({ groupLimits, order }: QueueConfig): void {
   }
   if (maxInFlight !== undefined && !(Number.isInteger(maxInFlight) && maxInFlight >= 1)) {
     throw new ValidationError('groupLimits.maxInFlight: an integer of at least 1.');
+  }
+  // An attribute key (docs/api.md); alone it means one in flight per value, as a strict group.
+  if (key !== undefined && !(typeof key === 'string' && LIMIT_KEY.test(key))) {
+    throw new ValidationError('groupLimits.key: an attribute name matching ^[A-Za-z0-9_.-]{1,64}$.');
   }
   if (order === 'lifo') throw new ValidationError('groupLimits: a lifo queue has no message groups.');
 }

@@ -28,6 +28,7 @@ import {
   TopicNotFoundError,
 } from './errors';
 import { TOPICS_PK, topicKey } from './keys';
+import { limitGroupOf, withGroupId } from './limit-group';
 import { place } from './placement';
 import { buildEntry, buildUnit, type Entry, isDuplicateAt, newMessageId } from './publish';
 import { queryAll, registryPage } from './query';
@@ -161,18 +162,20 @@ export class Topics {
     const reserved = await Promise.all(
       queues.map((queue) =>
         // One shard per queue (its group's in a sharded one): still one transaction in all.
-        place(this.store, this.metas, queue, input.groupId, 1).catch((error: unknown) => {
-          if (error instanceof QueueNotFoundError && error.queue === queue) return undefined;
-          throw error;
-        }),
+        place(this.store, this.metas, queue, (meta) => limitGroupOf(meta, input), 1).catch(
+          (error: unknown) => {
+            if (error instanceof QueueNotFoundError && error.queue === queue) return undefined;
+            throw error;
+          },
+        ),
       ),
     );
     const placed = reserved.filter((placement) => placement !== undefined);
     if (placed.length === 0) return { id, deliveries: [] };
     const now = this.clock();
-    const targets = placed.map(({ meta, seq, ...home }) => ({
+    const targets = placed.map(({ meta, seq, groupId, ...home }) => ({
       meta,
-      entry: buildEntry(meta, input, seq, now, home),
+      entry: buildEntry(meta, withGroupId(input, groupId), seq, now, home),
     }));
     const duplicates = new Map<string, string>();
     for (let attempt = 0; attempt < 10; attempt++) {

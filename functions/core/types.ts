@@ -28,7 +28,7 @@ export interface QueueConfig {
   shards: number;
   /** Deliveries per second across every process (a token bucket in the store); null: none. */
   rateLimit: RateLimit | null;
-  /** Per message group: members in flight at once (default 1: strict order), starts per second. */
+  /** Per message group (or limit key value): members in flight at once (default 1: strict order), starts per second. */
   groupLimits: GroupLimits | null;
 }
 
@@ -37,6 +37,11 @@ export interface GroupLimits {
   maxInFlight?: number;
   /** Starts per second of one group, burst 1 (group-rate.ts). */
   perSecond?: number;
+  /**
+   * An attribute whose value is the group of a message published without a groupId
+   * (limit-group.ts): the limits then apply per value of that attribute.
+   */
+  key?: string;
 }
 
 /** `burst`: tokens that may be taken at once after a quiet spell; default one second's worth. */

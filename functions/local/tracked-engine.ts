@@ -189,12 +189,12 @@ export class TrackedEngine implements Engine {
     for (const delivery of result.deliveries) {
       if (delivery.duplicate) continue;
       if (input.deliverAt !== undefined) {
-        if (input.deliverAt > now) this.noteAt(delivery.queue, input.deliverAt, input.groupId !== undefined);
+        if (input.deliverAt > now) this.noteAt(delivery.queue, input.deliverAt, mayBeGrouped(input));
         continue;
       }
       const seconds = input.delaySeconds ?? this.tracker.configOf(delivery.queue)?.delaySeconds;
       if (seconds === undefined) this.noteAfter(delivery.queue, undefined);
-      else if (seconds > 0) this.noteAt(delivery.queue, now + seconds * 1000, input.groupId !== undefined);
+      else if (seconds > 0) this.noteAt(delivery.queue, now + seconds * 1000, mayBeGrouped(input));
     }
     return result;
   }
@@ -240,7 +240,7 @@ export class TrackedEngine implements Engine {
   }
 
   private notePublished(queue: string, input: PublishInput, result: PublishResult): void {
-    if (result.deliverAt > this.clock()) this.noteAt(queue, result.deliverAt, input.groupId !== undefined);
+    if (result.deliverAt > this.clock()) this.noteAt(queue, result.deliverAt, mayBeGrouped(input));
   }
 
   /** A grouped message may wait behind its head, outside the timers the store answers: kept. */
@@ -260,3 +260,11 @@ export class TrackedEngine implements Engine {
     this.tracker.refreshConfigs();
   }
 }
+
+/**
+ * Whether a new message may be a group member: it has a groupId, or attributes, one of which may
+ * name its group (groupLimits.key, limit-group.ts). Keeping a time for a message of no group only
+ * runs its queue once more.
+ */
+const mayBeGrouped = (input: PublishInput) =>
+  input.groupId !== undefined || (input.attributes !== undefined && Object.keys(input.attributes).length > 0);

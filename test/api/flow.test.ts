@@ -123,6 +123,17 @@ describe('groupLimits', () => {
     expect(paced.json.groupLimits).toEqual({ maxInFlight: 2, perSecond: 0.5 });
     const rateOnly = await send(app, 'PUT', `/v1/queues/${name}`, { groupLimits: { perSecond: 4 } });
     expect(rateOnly.json.groupLimits).toEqual({ perSecond: 4 });
+    const keyed = await send(app, 'PUT', `/v1/queues/${name}`, {
+      groupLimits: { key: 'tenant.id', maxInFlight: 3 },
+    });
+    expect(keyed.json.groupLimits).toEqual({ maxInFlight: 3, key: 'tenant.id' });
+    expect((await send(app, 'GET', `/v1/queues/${name}`)).json.groupLimits).toEqual({
+      maxInFlight: 3,
+      key: 'tenant.id',
+    });
+    // A key alone: one in flight per value, as a strict group.
+    const keyOnly = await send(app, 'PUT', `/v1/queues/${name}`, { groupLimits: { key: 'tenant' } });
+    expect(keyOnly.json.groupLimits).toEqual({ key: 'tenant' });
   });
 
   it.each([
@@ -133,6 +144,10 @@ describe('groupLimits', () => {
     [{ perSecond: -2 }, 'groupLimits.perSecond'],
     [{ maxInFlight: 5, perSecond: '10' }, 'groupLimits.perSecond'],
     [{ maxInFlight: 5, every: 1 }, 'groupLimits'],
+    [{ key: '' }, 'groupLimits.key'],
+    [{ key: 'a b' }, 'groupLimits.key'],
+    [{ key: 'x'.repeat(65) }, 'groupLimits.key'],
+    [{ key: 5, maxInFlight: 2 }, 'groupLimits.key'],
     [5, 'groupLimits'],
   ])('refuses groupLimits %j with 400 naming %s, and changes nothing', async (groupLimits, field) => {
     const name = await createQueue();
@@ -154,5 +169,31 @@ describe('groupLimits', () => {
     expect(
       ((await receive(name, { maxMessages: 10 })).json.messages as { body: number }[]).map((m) => m.body),
     ).toEqual([2]);
+  });
+
+  it('groups by groupLimits.key: the attribute value is the groupId consumers see', async () => {
+    const name = await createQueue({ groupLimits: { key: 'tenant', maxInFlight: 2 } });
+    for (let i = 0; i < 3; i++) await publish(name, { body: i, attributes: { tenant: 'acme' } });
+    await publish(name, { body: 9 });
+    const first = (await receive(name, { maxMessages: 10 })).json.messages as {
+      body: number;
+      groupId: string | null;
+    }[];
+    expect(first.map((m) => [m.body, m.groupId])).toEqual([
+      [0, 'acme'],
+      [1, 'acme'],
+      [9, null],
+    ]);
+    expect((await receive(name, { maxMessages: 10 })).json.messages).toEqual([]);
+  });
+
+  it('refuses groupLimits.key on a lifo queue (it has no groups)', async () => {
+    const name = await createQueue({ order: 'lifo' });
+    expectError(
+      await send(app, 'PUT', `/v1/queues/${name}`, { groupLimits: { key: 'tenant' } }),
+      400,
+      'ValidationError',
+      'groupLimits',
+    );
   });
 });

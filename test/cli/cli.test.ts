@@ -135,6 +135,20 @@ describe('--group-limits', () => {
     const zero = await postboxCli(['queues', 'update', queue, '--group-limits', ':0/s']);
     expect(zero.code).not.toBe(0);
     expect((await client.getQueue(queue)).groupLimits).toEqual({ perSecond: 4 });
+    const keyed = await postboxCli(['queues', 'update', queue, '--group-limits', '3:2/s@tenant.id']);
+    expect(keyed.stdout).toMatch(
+      /groupLimits\s+3 in flight per group, 2\/s per group, groups by attribute tenant.id/,
+    );
+    expect((await client.getQueue(queue)).groupLimits).toEqual({
+      maxInFlight: 3,
+      perSecond: 2,
+      key: 'tenant.id',
+    });
+    const keyOnly = await postboxCli(['queues', 'update', queue, '--group-limits', '@tenant', '--json']);
+    expect(json(keyOnly.stdout)).toMatchObject({ groupLimits: { key: 'tenant' } });
+    const badKey = await postboxCli(['queues', 'update', queue, '--group-limits', '5@bad key']);
+    expect(badKey.code).not.toBe(0);
+    expect((await client.getQueue(queue)).groupLimits).toEqual({ key: 'tenant' });
   });
 });
 

@@ -454,7 +454,7 @@ describe('pause, resume and the rate limit', () => {
   );
 
   it(
-    'sets and clears groupLimits (maxInFlight, perSecond) in the configuration form, refusing 0',
+    'sets and clears groupLimits (maxInFlight, perSecond, key) in the configuration form, refusing 0 and a bad key',
     async () => {
       const queue = name('grouped');
       await createQueue(queue);
@@ -480,6 +480,17 @@ describe('pause, resume and the rate limit', () => {
       expect((await call(`${server.url}/v1/queues/${queue}`, 'GET')).json).toMatchObject({
         groupLimits: { maxInFlight: 5, perSecond: 2.5 },
       });
+      const key = page.getByLabel('Limit key attribute');
+      await key.fill('bad key');
+      await page.getByRole('button', { name: 'Save configuration' }).click();
+      await page.getByText("An attribute name: 1-64 letters, digits, '_', '.' or '-'.").waitFor();
+      await key.fill('tenant');
+      await page.getByRole('button', { name: 'Save configuration' }).click();
+      await page.getByRole('status').filter({ hasText: 'Configuration saved.' }).waitFor();
+      expect((await call(`${server.url}/v1/queues/${queue}`, 'GET')).json).toMatchObject({
+        groupLimits: { maxInFlight: 5, perSecond: 2.5, key: 'tenant' },
+      });
+      await key.fill('');
       await rate.fill('');
       await field.fill('');
       await page.getByRole('button', { name: 'Save configuration' }).click();

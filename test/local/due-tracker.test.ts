@@ -148,24 +148,30 @@ describe('DueTracker', () => {
     expect(t.counter.take().total).toBe(0);
   });
 
-  it('keeps the due time of a delayed group member behind its head, though running the queue meanwhile does not see it', async () => {
-    const queue = queueName();
-    await t.tracked.putQueue(queue, { visibilityTimeoutSeconds: 5 });
-    await t.tracked.publish(queue, { body: 'head', groupId: 'g' });
-    const member = await t.tracked.publish(queue, { body: 'member', groupId: 'g', delaySeconds: 30 });
-    const [head] = await t.tracked.receive(queue, { maxMessages: 1 });
-    // The lease ends first: the queue runs, and the store shows no timer of the waiting member.
-    clock.set(t.tracker.nextWakeAt());
-    await t.tracker.runDue();
-    // The head is received again, at most once (no lease to note): the member becomes the head,
-    // delayed until its time, and nothing this process did since says so.
-    const [again] = await t.tracked.receive(queue, { maxMessages: 1, ack: 'auto' });
-    expect(again?.id).toBe(head?.id);
-    expect(await t.storedState(queue, member.id)).toBe('delayed');
+  it.each([
+    ['groupId', {}, { groupId: 'g' }],
+    ['groupLimits.key', { groupLimits: { key: 'tenant' } }, { attributes: { tenant: 'g' } }],
+  ] as const)(
+    'keeps the due time of a delayed group member behind its head (group by %s), though running the queue meanwhile does not see it',
+    async (_, config, named) => {
+      const queue = queueName();
+      await t.tracked.putQueue(queue, { visibilityTimeoutSeconds: 5, ...config });
+      await t.tracked.publish(queue, { body: 'head', ...named });
+      const member = await t.tracked.publish(queue, { body: 'member', ...named, delaySeconds: 30 });
+      const [head] = await t.tracked.receive(queue, { maxMessages: 1 });
+      // The lease ends first: the queue runs, and the store shows no timer of the waiting member.
+      clock.set(t.tracker.nextWakeAt());
+      await t.tracker.runDue();
+      // The head is received again, at most once (no lease to note): the member becomes the head,
+      // delayed until its time, and nothing this process did since says so.
+      const [again] = await t.tracked.receive(queue, { maxMessages: 1, ack: 'auto' });
+      expect(again?.id).toBe(head?.id);
+      expect(await t.storedState(queue, member.id)).toBe('delayed');
 
-    await t.idleUntil(member.deliverAt + 5);
-    expect(await t.storedState(queue, member.id)).toBe('ready');
-  });
+      await t.idleUntil(member.deliverAt + 5);
+      expect(await t.storedState(queue, member.id)).toBe('ready');
+    },
+  );
 });
 
 describe('DueTracker, what this process did not write', () => {

@@ -32,25 +32,28 @@ export const rateLimit = (text: string): NonNullable<QueueOptions['rateLimit']> 
 
 /**
  * `--group-limits 5` (5 of a group in flight at once), `5:10/s` (and 10 starts a second per
- * group), `:10/s` (10 a second, one at a time), or `none`.
+ * group), `:10/s` (10 a second, one at a time), each optionally `@tenant` (per value of the
+ * attribute `tenant` for messages without a groupId; `@tenant` alone: one at a time), or `none`.
  */
 export const groupLimits = (text: string): NonNullable<QueueOptions['groupLimits']> => {
-  const match = /^(\d+)?(?::(\d+(?:\.\d+)?)\/s)?$/.exec(text.trim());
+  const match = /^(\d+)?(?::(\d+(?:\.\d+)?)\/s)?(?:@([A-Za-z0-9_.-]{1,64}))?$/.exec(text.trim());
   const maxInFlight = match?.[1] === undefined ? undefined : Number(match[1]);
   const perSecond = match?.[2] === undefined ? undefined : Number(match[2]);
+  const key = match?.[3];
   if (
     !match ||
-    (maxInFlight === undefined && perSecond === undefined) ||
+    (maxInFlight === undefined && perSecond === undefined && key === undefined) ||
     (maxInFlight !== undefined && maxInFlight < 1) ||
     (perSecond !== undefined && !(perSecond > 0))
   ) {
     throw new InvalidArgumentError(
-      'Not group limits: in flight per group (1 or more), optionally :<n>/s (e.g. 5 or 5:10/s).',
+      'Not group limits: in flight per group (1 or more), optionally :<n>/s, optionally @<attribute> (e.g. 5, 5:10/s or 5@tenant).',
     );
   }
   return {
     ...(maxInFlight === undefined ? {} : { maxInFlight }),
     ...(perSecond === undefined ? {} : { perSecond }),
+    ...(key === undefined ? {} : { key }),
   };
 };
 
@@ -116,6 +119,7 @@ export function queueDetails(queue: Queue | QueueWithCounts): string {
               ? ''
               : `${queue.groupLimits.maxInFlight} in flight per group`,
             queue.groupLimits.perSecond === undefined ? '' : `${queue.groupLimits.perSecond}/s per group`,
+            queue.groupLimits.key === undefined ? '' : `groups by attribute ${queue.groupLimits.key}`,
           ]
             .filter(Boolean)
             .join(', ')
@@ -196,7 +200,7 @@ export function registerQueues(program: Command): void {
     )
     .option(
       '--group-limits <limits>',
-      'messages of one group in flight at once (5; 5:10/s adds 10 starts a second per group; :10/s only the rate), or none',
+      'messages of one group in flight at once (5; 5:10/s adds 10 starts a second per group; :10/s only the rate; @tenant: per value of attribute tenant when no groupId), or none',
       orNone(groupLimits),
     )
     .addHelpText(

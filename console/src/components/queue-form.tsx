@@ -9,6 +9,9 @@ import { checkName, type Errors, hasErrors, integerField, NAME_PATTERN } from '.
 import { ActionForm } from './action-form';
 import { Field, TextField } from './ui';
 
+/** Attribute names (docs/api.md), which groupLimits.key names. */
+const ATTRIBUTE_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+
 type NumberField =
   | 'visibilityTimeoutSeconds'
   | 'delaySeconds'
@@ -112,6 +115,7 @@ export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
   const [burst, setBurst] = useState(text(queue?.rateLimit?.burst));
   const [groupInFlight, setGroupInFlight] = useState(text(queue?.groupLimits?.maxInFlight));
   const [groupRate, setGroupRate] = useState(text(queue?.groupLimits?.perSecond));
+  const [groupKey, setGroupKey] = useState(queue?.groupLimits?.key ?? '');
   const [errors, setErrors] = useState<Errors>({});
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(undefined);
@@ -148,13 +152,18 @@ export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
     if (queue || rate !== null) config.rateLimit = rate;
     const inFlight = integerField(found, 'groupInFlight', groupInFlight, 1, 1_000);
     const starts = positiveField(found, 'groupPerSecond', groupRate);
-    if (queue || inFlight !== undefined || starts !== undefined) {
+    const key = groupKey.trim() === '' ? undefined : groupKey.trim();
+    if (key !== undefined && !ATTRIBUTE_KEY.test(key)) {
+      found.groupKey = "An attribute name: 1-64 letters, digits, '_', '.' or '-'.";
+    }
+    if (queue || inFlight !== undefined || starts !== undefined || key !== undefined) {
       config.groupLimits =
-        inFlight === undefined && starts === undefined
+        inFlight === undefined && starts === undefined && key === undefined
           ? null
           : {
               ...(inFlight === undefined ? {} : { maxInFlight: inFlight }),
               ...(starts === undefined ? {} : { perSecond: starts }),
+              ...(key === undefined ? {} : { key }),
             };
     }
     setErrors(found);
@@ -279,6 +288,15 @@ export function QueueForm({ queue, idPrefix, save }: QueueFormProps) {
           error={errors.groupPerSecond}
           inputMode="text"
           hint="A group's first deliveries a second, one at a time; empty for none"
+        />
+        <TextField
+          id={id('groupKey')}
+          label="Limit key attribute"
+          value={groupKey}
+          onInput={setGroupKey}
+          error={errors.groupKey}
+          inputMode="text"
+          hint="Group limits per value of this attribute, for messages without a group id; empty for none"
         />
       </div>
     </ActionForm>

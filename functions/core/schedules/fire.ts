@@ -31,6 +31,7 @@ import {
   QueueNotFoundError,
   ServiceUnavailableError,
 } from '../errors';
+import { limitGroupOf, withGroupId } from '../limit-group';
 import { type Placement, place } from '../placement';
 import { buildEntry, buildUnit, type Entry } from '../publish';
 import type { QueueMeta, QueueMetaCache } from '../queue-meta';
@@ -79,9 +80,9 @@ export class Firer {
       const now = this.clock();
       let targets: { meta: QueueMeta; entry: Entry }[];
       try {
-        targets = (await this.placements(record, input)).map(({ meta, seq, ...home }) => ({
+        targets = (await this.placements(record, input)).map(({ meta, seq, groupId, ...home }) => ({
           meta,
-          entry: buildEntry(meta, input, seq, now, home),
+          entry: buildEntry(meta, withGroupId(input, groupId), seq, now, home),
         }));
       } catch (error) {
         if (isTargetFault(error)) return this.skip(record, firedAt, next, error as PostboxError);
@@ -133,7 +134,8 @@ export class Firer {
    */
   private async placements(record: ScheduleRecord, input: PublishInput): Promise<Placement[]> {
     const { target } = record;
-    const placeIn = (queue: string) => place(this.store, this.metas, queue, input.groupId, 1);
+    const placeIn = (queue: string) =>
+      place(this.store, this.metas, queue, (meta) => limitGroupOf(meta, input), 1);
     if ('queue' in target) return [await placeIn(target.queue)];
     const topic = await this.topics.get(target.topic);
     const attributes = input.attributes ?? {};

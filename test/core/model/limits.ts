@@ -242,6 +242,8 @@ export async function checkLimits(
 // until it is empty. With perSecond (every `per` ms) each member's start is at least one period
 // after the one before it (burst 1): a member that may not start yet is a delayed timer, received
 // after the ready ones once due; a group emptied before its next start keeps its pace.
+// In a keyed run the queue's groupLimits carry `key: 'tenant'` throughout, and some publishes
+// name their group by that attribute instead of a groupId (limit-group.ts): the same group.
 
 interface Member {
   body: number;
@@ -344,18 +346,32 @@ class GroupLimitsModel {
   }
 }
 
-type GroupCommand = fc.AsyncCommand<GroupLimitsModel, LimitsReal>;
+interface GroupReal extends LimitsReal {
+  /** groupLimits.key of a keyed run. */
+  key?: string;
+}
+
+type GroupCommand = fc.AsyncCommand<GroupLimitsModel, GroupReal>;
+
+const LIMIT_KEY = 'tenant';
 
 class GroupPublish implements GroupCommand {
-  constructor(readonly group: string) {}
+  constructor(
+    readonly group: string,
+    readonly byKey = false,
+  ) {}
   check = () => true;
-  async run(model: GroupLimitsModel, real: LimitsReal) {
+  async run(model: GroupLimitsModel, real: GroupReal) {
     const body = model.published++;
-    await (real.engines[0] as Engine).publish(real.queue, { body, groupId: this.group });
+    const named =
+      this.byKey && real.key !== undefined
+        ? { attributes: { [real.key]: this.group } }
+        : { groupId: this.group };
+    await (real.engines[0] as Engine).publish(real.queue, { body, ...named });
     model.join(this.group, body);
   }
   toString() {
-    return `publish(${this.group})`;
+    return `publish(${this.group}${this.byKey ? ', by key' : ''})`;
   }
 }
 
@@ -400,19 +416,23 @@ class GroupAck implements GroupCommand {
   }
 }
 
-const groupLimitsOf = (limit: GroupLimit) =>
-  limit.cap === 1 && limit.per === undefined
+/** A key alone is a strict group per value, as null is per groupId. */
+const groupLimitsOf = (limit: GroupLimit, key?: string) =>
+  limit.cap === 1 && limit.per === undefined && key === undefined
     ? null
     : {
         ...(limit.cap === 1 ? {} : { maxInFlight: limit.cap }),
         ...(limit.per === undefined ? {} : { perSecond: 1000 / limit.per }),
+        ...(key === undefined ? {} : { key }),
       };
 
 class SetGroupLimit implements GroupCommand {
   constructor(readonly limit: GroupLimit) {}
   check = () => true;
-  async run(model: GroupLimitsModel, real: LimitsReal) {
-    await (real.engines[0] as Engine).putQueue(real.queue, { groupLimits: groupLimitsOf(this.limit) });
+  async run(model: GroupLimitsModel, real: GroupReal) {
+    await (real.engines[0] as Engine).putQueue(real.queue, {
+      groupLimits: groupLimitsOf(this.limit, real.key),
+    });
     model.limit = this.limit;
   }
   toString() {
@@ -461,10 +481,11 @@ export async function checkGroupLimits(
   await fc.assert(
     fc.asyncProperty(
       limit,
+      fc.boolean(),
       fc.commands(
         [
           group.map((name) => new GroupPublish(name)),
-          group.map((name) => new GroupPublish(name)),
+          fc.tuple(group, fc.boolean()).map(([name, byKey]) => new GroupPublish(name, byKey)),
           fc
             .tuple(fc.constantFrom(0, 1), fc.integer({ min: 1, max: 10 }))
             .map(([engine, max]) => new GroupReceive(engine, max)),
@@ -476,12 +497,16 @@ export async function checkGroupLimits(
         ],
         { maxCommands: 40, size: 'max' },
       ),
-      async (start, sequence) => {
+      async (start, keyed, sequence) => {
         const queue = queueName('glimits');
-        await (engines[0] as Engine).putQueue(queue, { groupLimits: groupLimitsOf(start) });
+        const key = keyed ? LIMIT_KEY : undefined;
+        await (engines[0] as Engine).putQueue(queue, { groupLimits: groupLimitsOf(start, key) });
         try {
           await fc.asyncModelRun(
-            () => ({ model: new GroupLimitsModel(start, clock), real: { engines, queue } }),
+            () => ({
+              model: new GroupLimitsModel(start, clock),
+              real: { engines, queue, ...(key === undefined ? {} : { key }) },
+            }),
             sequence,
           );
         } finally {
