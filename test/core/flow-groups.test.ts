@@ -8,6 +8,7 @@ import type { DeliveredMessage } from '../../functions/core/types';
 import { testClient } from '../support/dynamo';
 import { type ManualClock, queueName, testEngine } from '../support/engine';
 import { countRequests } from '../support/request-counter';
+import { drainReceivable as drainAll } from './support/receive-all';
 
 let engine: DynamoEngine;
 let other: DynamoEngine;
@@ -28,22 +29,8 @@ async function publishGroup(queue: string, group: string, count: number, from = 
     await engine.publish(queue, { body: `${group}${i}`, groupId: group });
 }
 
-/** Receives through both engines, a few times, until nothing more comes. */
-async function drainReceivable(queue: string): Promise<DeliveredMessage[]> {
-  const got: DeliveredMessage[] = [];
-  for (let round = 0; round < 4; round++) {
-    const results = await Promise.all([
-      engine.receive(queue, { maxMessages: 10 }),
-      other.receive(queue, { maxMessages: 10 }),
-      engine.receive(queue, { maxMessages: 10 }),
-      other.receive(queue, { maxMessages: 10 }),
-    ]);
-    const batch = results.flat();
-    if (batch.length === 0) break;
-    got.push(...batch);
-  }
-  return got;
-}
+/** What both engines can receive right now. */
+const drainReceivable = (queue: string) => drainAll([engine, other], queue);
 
 describe.each([1, 4])('groupLimits.maxInFlight (shards: %i)', (shards) => {
   it('keeps k of a group in flight across two engines; the next starts only when one leaves, in group order', async () => {

@@ -8,6 +8,7 @@ import { DynamoEngine } from '../../functions/core/dynamo-engine';
 import type { DeliveredMessage } from '../../functions/core/types';
 import { testClient } from '../support/dynamo';
 import { type ManualClock, manualClock, queueName, testEngine } from '../support/engine';
+import { drainReceivable as drainAll } from './support/receive-all';
 
 let engine: DynamoEngine;
 let other: DynamoEngine;
@@ -21,22 +22,8 @@ beforeAll(async () => {
 
 const bodies = (messages: DeliveredMessage[]) => messages.map((m) => m.body as string);
 
-/** Receives through both engines, a few times, until nothing more comes. */
-async function drainReceivable(queue: string): Promise<DeliveredMessage[]> {
-  const got: DeliveredMessage[] = [];
-  for (let round = 0; round < 4; round++) {
-    const results = await Promise.all([
-      engine.receive(queue, { maxMessages: 10 }),
-      other.receive(queue, { maxMessages: 10 }),
-      engine.receive(queue, { maxMessages: 10 }),
-      other.receive(queue, { maxMessages: 10 }),
-    ]);
-    const batch = results.flat();
-    if (batch.length === 0) break;
-    got.push(...batch);
-  }
-  return got;
-}
+/** What both engines can receive right now. */
+const drainReceivable = (queue: string) => drainAll([engine, other], queue);
 
 const tenantMessage = (tenant: string, i: number) => ({ body: `${tenant}${i}`, attributes: { tenant } });
 
